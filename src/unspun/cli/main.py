@@ -1,0 +1,205 @@
+"""``unspun``: one command, with subcommands.
+
+Exit codes (``unspun.errors``): 0 ok, 1 fatal, 2 usage (bad option, unknown story, missing
+store), 3 partial (the run finished, but some inputs could not be read; see ``unspun errors``),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__
+from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, NotFoundError, UnspunError
+from ..export import FORMATS, export, story_export
+from ..pipeline import PipelineConfig, Progress, RunSummary, run
+from ..records import RECORD_TYPES, dumps, json_schema, to_json
+from ..render import brief_html, brief_markdown
+from ..stages.dedup import DedupConfig
+from ..stages.ingest import DEFAULT_MAX_BYTES, IngestOptions
+from ..storage import Store, open_store
+
+__all__ = ["main"]
+
+DEFAULT_DB = os.environ.get("UNSPUN_DB", "unspun.db")
+
+
+def _db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
+                   help=f"the store: a SQLite file (default: {DEFAULT_DB}, or $UNSPUN_DB)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="unspun",
+        description="Turn a pile of scraped news into stories: clean, deduplicate, cluster, trace who "
+                    "copied whom, cross-check facts, and write cited briefs.",
+        epilog="Exit codes: 0 ok, 1 fatal error, 2 usage error, 3 partial (some inputs unreadable).",
+    )
+    top.add_argument("--version", action="version", version=f"unspun {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="process articles into the store (all stages)",
+                       description="Read files and folders (text, HTML, JSON, JSONL), run every stage, and "
+                                   "store stories and briefs.  Articles already in the store are skipped; new "
+                                   "ones join existing stories.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to read")
+    _db_option(p)
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                   help="refuse input files larger than this (default: %(default)s)")
+    p.add_argument("--dup-threshold", type=float, default=DedupConfig().threshold,
+                   help="Jaccard similarity for near-duplicates, 0-1 (default: %(default)s)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("stories", help="list the stories in the store", description="List stories, newest first.")
+    _db_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("show", help="print a story's brief", description="Print one story's brief (Markdown by default).")
+    p.add_argument("story", metavar="STORY", help="story id, or a unique prefix of one")
+    _db_option(p)
+    p.add_argument("--format", choices=("md", "json", "html"), default="md")
+
+    p = sub.add_parser("export", help="write the store out as files",
+                       description="Write stories, articles, facts and briefs; see the README for the format.")
+    _db_option(p)
+    p.add_argument("--format", choices=FORMATS, default="json")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+
+    p = sub.add_parser("errors", help="list inputs that could not be read", description="List input error records.")
+    _db_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of a record",
+                       description="Print the JSON Schema of a record type (all of them without a name).")
+    p.add_argument("record", nargs="?", choices=[t.__name__ for t in RECORD_TYPES])
+    return top
+
+
+def _open_existing(db: str) -> Store:
+    if not db.startswith(("postgres", "sqlite:")) and not Path(db).exists():
+        raise NotFoundError(f"no store at {db}: run `unspun run PATH --db {db}` first")
+    return open_store(db)
+
+
+def _tqdm_factory(quiet: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    def make(desc: str, total: int | None) -> Progress:
+        return tqdm(total=total, desc=desc, unit="", file=sys.stderr, disable=quiet, leave=False)  # type: ignore[return-value]
+
+    return make
+
+
+def _print_summary(s: RunSummary) -> None:
+    print(f"unspun: {s.new_articles} new article(s), {s.already_stored} already stored, "
+          f"{len(s.errors)} unreadable, {len(s.skipped)} skipped; {s.duplicates} duplicate(s); "
+          f"{s.stories} stor{'y' if s.stories == 1 else 'ies'} ({s.stories_updated} updated) in {s.seconds:.1f}s")
+    for e in s.errors:
+        print(f"  error: {e.source}: {e.reason}: {e.detail}", file=sys.stderr)
+    for source, reason in s.skipped:
+        print(f"  skipped: {source}: {reason}", file=sys.stderr)
+    print(f"store: {s.store}")
+
+
+def _cmd_run(a: argparse.Namespace) -> int:
+    cfg = PipelineConfig(ingest=IngestOptions(max_bytes=a.max_bytes), dedup=DedupConfig(threshold=a.dup_threshold))
+    with open_store(a.db) as store:
+        summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet))
+    if a.json:
+        print(dumps(summary.as_dict(), indent=2))
+    else:
+        _print_summary(summary)
+    return EXIT_PARTIAL if summary.errors else EXIT_OK
+
+
+def _find_story(store: Store, ref: str) -> str:
+    ids = [s.id for s in store.stories() if s.id == ref or s.id.startswith(ref)]
+    if len(ids) != 1:
+        raise NotFoundError(f"no story matches {ref!r}" if not ids else f"{ref!r} matches {len(ids)} stories")
+    return ids[0]
+
+
+def _cmd_stories(a: argparse.Namespace) -> int:
+    with _open_existing(a.db) as store:
+        rows = sorted(store.stories(), key=lambda s: (s.last_published or "", s.id), reverse=True)
+        if a.json:
+            print(json.dumps([story_export(store, s.id) for s in rows], ensure_ascii=False, indent=2))
+        else:
+            for s in rows:
+                print(f"{s.id}  {len(s.article_ids):3d} articles  {(s.last_published or '')[:10]:10s}  {s.title}")
+    return EXIT_OK
+
+
+def _cmd_show(a: argparse.Namespace) -> int:
+    with _open_existing(a.db) as store:
+        sid = _find_story(store, a.story)
+        out = store.story_outputs(sid)
+        if out is None:
+            raise NotFoundError(f"story {sid} has no brief yet: run `unspun run` to finish it")
+        if a.format == "json":
+            print(json.dumps(to_json(out.brief), ensure_ascii=False, indent=2, sort_keys=True))
+        elif a.format == "html":
+            print(brief_html(out.brief))
+        else:
+            print(brief_markdown(out.brief))
+    return EXIT_OK
+
+
+def _cmd_export(a: argparse.Namespace) -> int:
+    with _open_existing(a.db) as store:
+        files = export(store, a.format, a.out)
+    print(f"wrote {len(files)} file(s) to {a.out}")
+    return EXIT_OK
+
+
+def _cmd_errors(a: argparse.Namespace) -> int:
+    with _open_existing(a.db) as store:
+        errs = store.errors()
+    if a.json:
+        print(json.dumps(to_json(errs), ensure_ascii=False, indent=2))
+    else:
+        for e in errs:
+            print(f"{e.source}: {e.reason}: {e.detail}")
+    return EXIT_OK
+
+
+def _cmd_schema(a: argparse.Namespace) -> int:
+    types = [t for t in RECORD_TYPES if a.record in (None, t.__name__)]
+    schemas = {t.__name__: json_schema(t) for t in types}
+    print(json.dumps(schemas[a.record] if a.record else schemas, indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+COMMANDS = {"run": _cmd_run, "stories": _cmd_stories, "show": _cmd_show, "export": _cmd_export,
+            "errors": _cmd_errors, "schema": _cmd_schema}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)  # exits 2 on a usage error, 0 on --help
+    try:
+        return COMMANDS[args.command](args)
+    except UnspunError as exc:
+        print(f"unspun: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("unspun: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: say what broke, exit 1
+        if os.environ.get("UNSPUN_DEBUG"):
+            raise
+        print(f"unspun: internal error: {type(exc).__name__}: {exc} (set UNSPUN_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return EXIT_FATAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

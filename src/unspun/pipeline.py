@@ -1,0 +1,209 @@
+"""Composition of the stages, with resume and run statistics.
+
+A run has three phases, each safe to kill at any point:
+
+1. **per article** (ingest → clean → facts → dedup signature → cluster features): each new
+   article is stored with everything derived from it in one transaction, marked *pending*.
+   An article already in the store is recognized by its content id and not reprocessed.
+2. **grouping**: pending articles are compared with the store (exact keys, LSH bands,
+   similarity), then stories and duplicate links are recomputed and the pending marks cleared,
+   in one transaction.  Stories whose membership changed are marked *dirty*.
+3. **per story**: provenance, cross-check and brief for each dirty story, one transaction each.
+
+A killed run leaves pending articles or dirty stories behind; the next run finishes them, so
+the store ends as one uninterrupted run would leave it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from .engines.local import LocalEngine
+from .records import Article, Fact, InputError, dumps
+from .stages import brief as brief_stage
+from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
+from .storage.base import ArticleIndex, Store, StoryOutputs
+
+__all__ = ["PipelineConfig", "Progress", "RunSummary", "process_article", "run", "update_stories"]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    ingest: ingest.IngestOptions = field(default_factory=ingest.IngestOptions)
+    dedup: dedup.DedupConfig = field(default_factory=dedup.DedupConfig)
+    cluster_threshold: float = cluster.ClusterConfig.threshold
+    provenance: provenance.ProvenanceConfig = field(default_factory=provenance.ProvenanceConfig)
+    crosscheck: crosscheck.CrossCheckConfig = field(default_factory=crosscheck.CrossCheckConfig)
+    brief: brief_stage.BriefConfig = field(default_factory=brief_stage.BriefConfig)
+
+
+class Progress(Protocol):
+    def update(self, n: int = 1) -> object: ...
+    def close(self) -> None: ...
+
+
+ProgressFactory = Callable[[str, int | None], Progress]
+
+
+class _NoProgress:
+    def update(self, n: int = 1) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _no_progress(desc: str, total: int | None) -> Progress:
+    return _NoProgress()
+
+
+@dataclass(slots=True)
+class RunSummary:
+    inputs: int = 0
+    new_articles: int = 0
+    already_stored: int = 0
+    errors: list[InputError] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: int = 0
+    stories: int = 0
+    stories_updated: int = 0
+    seconds: float = 0.0
+    store: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "inputs": self.inputs, "new_articles": self.new_articles, "already_stored": self.already_stored,
+            "errors": [{"source": e.source, "reason": e.reason, "detail": e.detail} for e in self.errors],
+            "skipped": [{"source": s, "reason": r} for s, r in self.skipped], "duplicates": self.duplicates,
+            "stories": self.stories, "stories_updated": self.stories_updated, "seconds": round(self.seconds, 2),
+            "store": self.store,
+        }
+
+
+def process_article(article: Article, cfg: PipelineConfig) -> tuple[Article, list[Fact], ArticleIndex]:
+    """Every per-article stage: the same function whichever engine runs it."""
+    cleaned = clean.clean_article(article)
+    found = facts.extract_facts(cleaned)
+    sig = dedup.signature(cleaned, cfg.dedup)
+    bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
+    index = ArticleIndex(
+        exact_key=dedup.exact_key(cleaned), signature=sig, band_keys=tuple(dedup.band_keys(sig, bands, rows)),
+        features=cluster.features(cleaned),
+    )
+    return cleaned, found, index
+
+
+def _group_pending(store: Store, cfg: PipelineConfig) -> int:
+    pending = store.pending_ids()
+    if not pending:
+        return 0
+    feats = store.all_features()
+    pairs: dict[tuple[str, str], tuple[str, str, str, float]] = {}
+    edges: dict[tuple[str, str], tuple[str, str, float]] = {}
+    for pid in pending:
+        idx = store.index(pid)
+        if idx is None:
+            continue
+        for other in store.ids_with_exact_key(idx.exact_key):
+            if other != pid:
+                key = (min(pid, other), max(pid, other))
+                pairs[key] = (*key, "exact", 1.0)
+        for other in store.ids_with_band_keys(idx.band_keys):
+            key = (min(pid, other), max(pid, other))
+            if other == pid or key in pairs:
+                continue
+            oidx = store.index(other)
+            sim = dedup.jaccard_estimate(idx.signature, oidx.signature) if oidx else 0.0
+            if sim >= cfg.dedup.threshold:
+                pairs[key] = (*key, "near", round(sim, 4))
+        for other, vec in feats.items():
+            if other == pid:
+                continue
+            key = (min(pid, other), max(pid, other))
+            if key in edges:
+                continue
+            score = cluster.cosine(idx.features, vec)
+            if score >= cfg.cluster_threshold or key in pairs:
+                edges[key] = (*key, round(score, 6))
+    all_edges = [(a, b) for a, b, _ in store.edges()] + [(a, b) for a, b, _ in edges.values()]
+    groups = cluster.components(feats.keys(), all_edges)
+    articles = store.articles()
+    stories = cluster.make_stories(groups, articles)
+    links = dedup.duplicate_links(articles, store.duplicate_pairs() + list(pairs.values()))
+    store.commit_grouping(pending, sorted(pairs.values()), sorted(edges.values()), stories, links)
+    return len(pending)
+
+
+def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory = _no_progress) -> int:
+    """Provenance, cross-check and brief for every dirty story."""
+    dirty = store.dirty_story_ids()
+    bar = progress("stories", len(dirty))
+    links = store.duplicate_links()
+    for sid in dirty:
+        story = store.story(sid)
+        if story is None:
+            continue
+        arts = store.articles(story.article_ids)
+        dup_of = {link.article_id: link.canonical_id for link in links if link.article_id in arts}
+        found = store.facts(story.article_ids)
+        originals = [a for a in arts.values() if a.id not in dup_of]
+        derivations, signals = provenance.trace_story(originals, cfg.provenance)
+        checks = crosscheck.crosscheck_story(sid, arts, found, dup_of, cfg.crosscheck)
+        story_links = [link for link in links if link.article_id in arts]
+        brief = brief_stage.make_brief(story, arts, found, checks, derivations, signals, story_links, cfg.brief)
+        store.put_story_outputs(sid, StoryOutputs(tuple(derivations), tuple(signals), tuple(checks), brief))
+        bar.update(1)
+    bar.close()
+    return len(dirty)
+
+
+def run(
+    paths: Sequence[str | Path] | Iterable[Article | InputError],
+    store: Store,
+    cfg: PipelineConfig | None = None,
+    progress: ProgressFactory = _no_progress,
+    engine: LocalEngine | None = None,
+) -> RunSummary:
+    """Take inputs through every stage into ``store``; return what happened."""
+    cfg = cfg or PipelineConfig()
+    engine = engine or LocalEngine()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = time.monotonic()
+    summary = RunSummary(store=store.location)
+
+    items = list(ingest.iter_inputs([p for p in paths if isinstance(p, (str, Path))], cfg.ingest)) \
+        if all(isinstance(p, (str, Path)) for p in paths) else list(paths)  # type: ignore[arg-type]
+    new: list[Article] = []
+    for item in items:
+        if isinstance(item, ingest.Skipped):
+            summary.skipped.append((item.source, item.reason))
+            continue
+        summary.inputs += 1
+        if isinstance(item, InputError):
+            summary.errors.append(item)
+            store.put_error(item)
+        elif store.has_article(item.id):
+            summary.already_stored += 1
+        else:
+            new.append(item)
+    bar = progress("articles", len(new))
+    for cleaned, found, index in engine.map(lambda a: process_article(a, cfg), new):
+        if store.add_article(cleaned, found, index):
+            summary.new_articles += 1
+        else:
+            summary.already_stored += 1
+        bar.update(1)
+    bar.close()
+
+    _group_pending(store, cfg)
+    summary.stories_updated = update_stories(store, cfg, progress)
+    summary.stories = len(store.stories())
+    summary.duplicates = len(store.duplicate_links())
+    summary.seconds = time.monotonic() - t0
+    store.record_run(started, datetime.now(timezone.utc).isoformat(timespec="seconds"), dumps(summary.as_dict()))
+    return summary

@@ -1,0 +1,144 @@
+"""Brief: what a reader takes away from a story.
+
+The summary is extractive: sentences chosen for how many *other* sources carry the same
+point, each citing its own span and the matching spans of the other sources, so no summary
+sentence stands without support.  Support is then measured, not assumed: the share of a
+sentence's content words found in the text of its citations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..records import (
+    Article, Brief, BriefSentence, Derivation, DuplicateLink, Fact, FactCheck, Signal, SourceEntry, Span,
+    Story, TimelineEntry,
+)
+from ..textutil import body_sentences, content_tokens
+
+__all__ = ["BriefConfig", "make_brief", "support"]
+
+
+@dataclass(frozen=True, slots=True)
+class BriefConfig:
+    max_sentences: int = 5
+    # Two sentences make the same point when a quarter of their content words are shared;
+    # lower and unrelated sentences about the same actors would count as support.
+    same_point: float = 0.25
+    # A chosen sentence that shares half its words with one already chosen repeats it.
+    redundant: float = 0.5
+    min_words: int = 8
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def support(sentence: str, cited: Sequence[str]) -> float:
+    """Share of the sentence's content words that occur in the cited text."""
+    toks = set(content_tokens(sentence))
+    if not toks:
+        return 1.0
+    pool = set(content_tokens(" ".join(cited)))
+    return len(toks & pool) / len(toks)
+
+
+@dataclass(slots=True)
+class _Unit:
+    article: Article
+    pos: int
+    start: int
+    end: int
+    toks: set[str]
+    backers: dict[str, tuple[float, int, int]]
+
+    def score(self) -> float:
+        # More sources first; then the lead of an article (news puts the point first).
+        return len(self.backers) + 1.0 / (2 + self.pos)
+
+
+def _summary(story_articles: Sequence[Article], cfg: BriefConfig) -> list[BriefSentence]:
+    units: list[_Unit] = []
+    for a in story_articles:
+        spans = body_sentences(a.text, [(r.span.start, r.span.end) for r in a.removals])
+        for pos, (s, e) in enumerate(spans):
+            toks = set(content_tokens(a.text[s:e]))
+            if len(a.text[s:e].split()) >= cfg.min_words and toks:
+                units.append(_Unit(a, pos, s, e, toks, {}))
+    for u in units:
+        for v in units:
+            if v.article.id == u.article.id:
+                continue
+            sim = _jaccard(u.toks, v.toks)
+            if sim >= cfg.same_point and sim > u.backers.get(v.article.id, (0.0, 0, 0))[0]:
+                u.backers[v.article.id] = (sim, v.start, v.end)
+    units.sort(key=lambda u: (-u.score(), u.article.published_at or "9999", u.article.id, u.pos))
+    chosen: list[_Unit] = []
+    for u in units:
+        if len(chosen) >= cfg.max_sentences:
+            break
+        if all(_jaccard(u.toks, c.toks) < cfg.redundant for c in chosen):
+            chosen.append(u)
+    chosen.sort(key=lambda u: (u.article.published_at or "9999", u.article.id, u.pos))
+    by_id = {a.id: a for a in story_articles}
+    out = []
+    for u in chosen:
+        text = u.article.text[u.start : u.end]
+        cites = [Span(u.article.id, u.start, u.end)]
+        cites += [Span(bid, bs, be) for bid, (_sim, bs, be) in sorted(u.backers.items())]
+        cited_text = [by_id[c.article_id].text[c.start : c.end] for c in cites]
+        out.append(BriefSentence(text=text, citations=tuple(cites), support=round(support(text, cited_text), 4)))
+    return out
+
+
+def make_brief(
+    story: Story, articles: Mapping[str, Article], facts: Sequence[Fact], checks: Sequence[FactCheck],
+    derivations: Sequence[Derivation], signals: Sequence[Signal], duplicates: Sequence[DuplicateLink],
+    cfg: BriefConfig | None = None,
+) -> Brief:
+    cfg = cfg or BriefConfig()
+    dup_of = {d.article_id: d.canonical_id for d in duplicates}
+    members = [articles[i] for i in story.article_ids if i in articles]
+    originals = [a for a in members if a.id not in dup_of]
+    summary = _summary(sorted(originals, key=lambda a: a.id), cfg)
+    fact_by_id = {f.id: f for f in facts}
+
+    timeline = []
+    for c in checks:
+        if c.kind != "event":
+            continue
+        texts = [fact_by_id[m].text for m in c.members if m in fact_by_id]
+        timeline.append(TimelineEntry(date=c.key, text=min(texts, key=len) if texts else c.summary,
+                                      citations=tuple(sorted(c.spans))))
+    timeline.sort(key=lambda t: (t.date, t.text))
+
+    origin_of = {d.copy_id: d.origin_id for d in derivations}
+    has_copies = {d.origin_id for d in derivations}
+    sig_by = {}
+    for s in signals:
+        sig_by.setdefault(s.article_id, []).append(s.kind)
+    sources = []
+    for a in sorted(members, key=lambda a: (a.published_at or "9999", a.id)):
+        if a.id in dup_of:
+            role = "duplicate"
+        elif a.id in origin_of:
+            role = "derived"
+        elif a.id in has_copies:
+            role = "original"
+        else:
+            role = "independent"
+        sources.append(SourceEntry(
+            article_id=a.id, source=a.source, title=a.title, outlet=a.outlet, byline=a.byline,
+            published_at=a.published_at, role=role, origin_id=origin_of.get(a.id), duplicate_of=dup_of.get(a.id),
+            signals=tuple(sorted(set(sig_by.get(a.id, [])))),
+        ))
+    cited = {c.article_id for s in summary for c in s.citations}
+    coverage = len(cited) / len(originals) if originals else 0.0
+    mean_support = sum(s.support for s in summary) / len(summary) if summary else 0.0
+    return Brief(
+        story_id=story.id, headline=story.title, summary=tuple(summary), timeline=tuple(timeline),
+        facts=tuple(c for c in checks if c.kind != "event"), sources=tuple(sources),
+        derivations=tuple(derivations), signals=tuple(signals),
+        coverage=round(coverage, 4), support=round(mean_support, 4),
+    )

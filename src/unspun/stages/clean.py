@@ -1,0 +1,255 @@
+"""Clean: find scraping junk and metadata lines in extracted text; keep every removal.
+
+The pure core, :func:`classify_lines`, labels each non-empty line of ``Article.text`` as body,
+junk (with a reason) or metadata (title, byline, date, credit).  :func:`clean_article` turns the
+labels into ``Removal`` records, fills the metadata fields with their evidence, and builds
+``clean_text`` by cutting the removed spans out, so every removed character is accounted for.
+
+Rules come in two passes.  The first looks at a line alone (a repeated headline, a SQL query,
+a chatbot disclaimer).  The second looks at neighbours, because captions and related-article
+teasers look like body text on their own and are told apart by where they sit: a caption sits
+right before a photo credit, a teaser right after one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from ..dates import parse_date_line, to_date
+from ..records import Article, MetaEvidence, Removal, Span
+from ..textutil import normalize_for_hash
+
+__all__ = ["LineLabel", "classify_lines", "clean_article", "STAGE"]
+
+STAGE = "clean"
+
+# Reasons that are metadata rather than junk: the line leaves the body and becomes a field.
+METADATA_REASONS = frozenset({"title", "byline", "dateline", "date_prefix", "credit"})
+
+
+@dataclass(frozen=True, slots=True)
+class LineLabel:
+    start: int
+    end: int
+    text: str
+    reason: str | None  # None: body
+
+
+# --- single-line rules ------------------------------------------------------------------
+
+_DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+", re.I)
+_ALT_TITLE = re.compile(r"^(?:title|headline)\s*:\s*\S", re.I)
+_BYLINE = re.compile(r"^by\s+(?P<who>[^\d,;:]{2,80}?)(?:\s*[,|-]?\s*(?P<when>(?:\w+\.?\s+)?\d{1,2}\s+\w+\.?\s+\d{4}.*|\w+\.?\s+\d{1,2},?\s+\d{4}.*))?$", re.I)
+_DATELINE = re.compile(r"^(?:publication date|published(?: on)?|posted(?: on)?|updated(?: on)?|date)\s*:?\s+(?P<when>.+)$", re.I)
+_CREDIT = re.compile(r"\b(?:contributed(?: to)?(?: this)? (?:reporting|report|to this report)|additional reporting by)\b", re.I)
+# Slash-joined capitalized names ("Stringer/AFP/Getty Images"): how picture desks credit photos.
+_PHOTO_CREDIT = re.compile(r"^(?:(?:photo|image|picture|credit)s?\s*(?:by|:)\s*.{2,60}|[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}(?:\s*/\s*[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}){1,4})$")
+_AGENCY_ONLY = re.compile(r"^(?:\(?(?:AP|AFP|Reuters|EPA|Getty Images|Shutterstock|Bloomberg|Xinhua|ANP|dpa)\)?[\s/,]*)+$")
+_CAPTION_WITH_CREDIT = re.compile(r"^.{10,400}?\s/\s[A-Z\w][\w&'’.\- ]{1,40}$")
+_SQL = re.compile(r"^\s*(?:SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s|CREATE\s+TABLE\s)", re.I | re.S)
+_CODE = re.compile(r"(?:^\s*[\[{]\s*\"[\w-]+\"\s*:|\{\{.*\}\}|\{%.*%\}|<\?php|<script\b|</?div\b|\bfunction\s*\(|\bvar\s+\w+\s*=|window\.\w+|document\.\w+\(|^\s*[.#]?[\w-]+\s*\{[^}]*:[^}]*;)", re.I)
+_AI = re.compile(
+    r"\bas an ai(?: language)? model\b|\bi(?:'m| am) (?:sorry|unable)[, ]+(?:but )?i (?:can(?:not|'t)|am unable)"
+    r"|\bi can(?:not|'t) (?:complete|fulfil+|assist with|help with|comply with) (?:this|that|your) request"
+    r"|\b(?:content|article|story) (?:of this article )?is (?:entirely )?fictional\b|\bcontent of this article is fictional"
+    r"|\bfor (?:demonstrative|illustrative|demonstration) purposes\b"
+    r"|\bthis (?:article|content|text|story) (?:was|has been|is) (?:generated|written|created|produced) (?:by|with|using) (?:an? )?(?:ai|artificial intelligence|language model|chatgpt)"
+    r"|\b(?:generated|written) by (?:chatgpt|an ai|artificial intelligence)\b|\bknowledge cutoff\b|\bregenerate response\b",
+    re.I,
+)
+_COMMENT = re.compile(r"^(?:leave a (?:comment|reply)|post a comment|add a comment|comments?(?:\s*\(\d+\))?|\d+\s+comments?|join the (?:conversation|discussion)|show comments|view comments|be the first to comment.*)\s*[.!:]?$", re.I)
+_SHARE = re.compile(r"^(?:share(?: this(?: article| story)?)?(?: on \w+)?|tweet|email|print|copy link|follow us(?: on .{1,40})?|share via .{1,30})\s*[.!:]?$", re.I)
+_SUBSCRIBE = re.compile(r"\b(?:sign up (?:for|to) (?:our|the) .{0,30}newsletter|subscribe to (?:our|the) .{0,30}(?:newsletter|channel)|get (?:our|the) .{0,30}newsletter|newsletter sign[- ]?up)\b", re.I)
+_COOKIE = re.compile(r"\b(?:we use cookies|this (?:site|website) uses cookies|accept (?:all )?cookies|cookie (?:policy|settings|preferences))\b", re.I)
+_PAYWALL = re.compile(r"\b(?:subscribe (?:now )?to (?:continue|keep) reading|already a subscriber|this (?:article|content) is (?:only )?(?:for|available to) (?:subscribers|members)|to continue reading,? (?:please )?(?:subscribe|log in|sign in))\b", re.I)
+_RELATED = re.compile(r"^(?:you (?:may|might) also (?:like|be interested in)|related(?: (?:articles?|stories|news|content|coverage|reading))?|read (?:more|also|next)|see also|more (?:from|on|stories)\b.{0,40}|recommended(?: for you| stories)?|most (?:read|popular|viewed)|trending(?: now)?|what to read next|don't miss)\s*[:.!»>-]*$", re.I)
+
+# A line is "headline-like" when it is short and does not end like a sentence: 25 words
+# covers the longest headlines in the seeds and in L3S-GN1, and sentence punctuation at the
+# end is the most reliable sign of body prose.
+_HEADLINE_MAX_WORDS = 25
+
+
+def _headline_like(line: str) -> bool:
+    s = line.strip()
+    n = len(s.split())
+    return 2 <= n <= _HEADLINE_MAX_WORDS and not re.search(r"[.!:;,\"”’)]$", s) and s[:1].isupper()
+
+
+def _person_like(name: str) -> bool:
+    """Two to four capitalized words: 'Jane Doe', not 'time news' or 'bne IntelliNews'."""
+    parts = name.split()
+    return 2 <= len(parts) <= 4 and all(p[:1].isupper() for p in parts)
+
+
+def _single_line_reason(line: str, title_key: str | None) -> str | None:
+    s = line.strip()
+    n_words = len(s.split())
+    if title_key is not None and normalize_for_hash(s) == title_key:
+        return "repeated_headline"
+    if _ALT_TITLE.match(s) and n_words <= 30:
+        return "alternate_headline"
+    if _SQL.match(s) or (_CODE.search(s) and not re.search(r"[.!?][\"”’]?$", s)) or s.count("`") >= 6:
+        return "code_leak"
+    if _AI.search(s):
+        return "ai_disclaimer"
+    if n_words <= 8 and _COMMENT.match(s):
+        return "comment_prompt"
+    if n_words <= 8 and _SHARE.match(s):
+        return "share_prompt"
+    if n_words <= 30 and _SUBSCRIBE.search(s):
+        return "subscribe_prompt"
+    if n_words <= 40 and _COOKIE.search(s):
+        return "cookie_notice"
+    if n_words <= 40 and _PAYWALL.search(s):
+        return "paywall_notice"
+    if n_words <= 10 and _RELATED.match(s):
+        return "related_link"
+    if n_words <= 10 and (_PHOTO_CREDIT.match(s) or _AGENCY_ONLY.match(s)) and not s.endswith("."):
+        return "photo_credit"
+    if _CAPTION_WITH_CREDIT.match(s) and n_words <= 70:
+        return "photo_caption"
+    return None
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+
+
+def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvidence]]:
+    """Label every non-empty line; return the labels and the metadata found in the text."""
+    text = article.text
+    spans = _lines(text)
+    labels: list[LineLabel] = []
+    meta: dict[str, MetaEvidence] = {}
+    base = to_date(article.published_at)
+
+    def put(name: str, value: str, method: str, conf: float, s: int, e: int) -> None:
+        if name not in meta:
+            meta[name] = MetaEvidence(name, value, method, conf, Span(article.id, s, e))
+
+    title_key = normalize_for_hash(article.title) if article.title else None
+    for i, (s, e) in enumerate(spans):
+        line = text[s:e]
+        if i == 0:
+            m = _DATE_PREFIX.match(line)
+            if m:
+                put("published_at", m.group(1), "date_prefix", 0.95, s + m.start(1), s + m.end(1))
+                labels.append(LineLabel(s, s + m.end(), line[: m.end()], "date_prefix"))
+                s = s + m.end()
+                line = text[s:e]
+            elif title_key is None and _headline_like(line) and not _BYLINE.match(line.strip()):
+                title_key = normalize_for_hash(line)
+                put("title", line.strip(), "first_line", 0.9, s, e)
+                labels.append(LineLabel(s, e, line, "title"))
+                continue
+            elif title_key is not None and normalize_for_hash(line) == title_key:
+                labels.append(LineLabel(s, e, line, "title"))
+                continue
+        stripped = line.strip()
+        reason = _single_line_reason(line, title_key)
+        if reason is None and i < 12:
+            # Bylines and datelines sit at the top; lower down "By ..." starts a sentence.
+            bm = _BYLINE.match(stripped)
+            dm = _DATELINE.match(stripped)
+            if bm and len(bm.group("who").split()) <= 6:
+                who = bm.group("who").strip()
+                put("byline", who, "byline_line", 0.9, s, e)
+                if not _person_like(who):
+                    put("outlet", who, "byline_names_outlet", 0.6, s, e)
+                if bm.group("when"):
+                    when = parse_date_line(bm.group("when"), base)
+                    if when:
+                        put("published_at", when, "byline_date", 0.9, s, e)
+                reason = "byline"
+            elif dm and len(stripped.split()) <= 12 and parse_date_line(dm.group("when"), base):
+                put("published_at", parse_date_line(dm.group("when"), base) or "", "dateline", 0.9, s, e)
+                reason = "dateline"
+        if reason is None and _CREDIT.search(stripped) and len(stripped.split()) <= 40:
+            reason = "credit"
+            names_part = re.split(r"\s+contributed|\s+additional reporting by", stripped, flags=re.I)[0]
+            om = re.match(r"^([A-Z][A-Za-z]{1,10})(?:’s|'s|s)\s+", names_part)
+            if om:
+                put("credited_outlet", om.group(1), "credit_line", 0.5, s, e)
+                names_part = names_part[om.end():]
+            names = [n.strip() for n in re.split(r",|\band\b", names_part) if n.strip()]
+            if names and all(_person_like(n) for n in names):
+                put("byline", ", ".join(names), "contributors_line", 0.7, s, e)
+        labels.append(LineLabel(s, e, line, reason))
+    _context_pass(labels)
+    return labels, meta
+
+
+def _context_pass(labels: list[LineLabel]) -> None:
+    """Captions sit right before photo credits; teasers right after credits or a related marker."""
+    for i, lab in enumerate(labels):
+        if lab.reason != "photo_credit":
+            continue
+        if i > 0 and labels[i - 1].reason is None and len(labels[i - 1].text.split()) <= 70:
+            labels[i - 1] = replace(labels[i - 1], reason="photo_caption")
+        if i + 1 < len(labels) and labels[i + 1].reason is None and _headline_like(labels[i + 1].text):
+            labels[i + 1] = replace(labels[i + 1], reason="related_link")
+    for i, lab in enumerate(labels):
+        if lab.reason == "related_link" and _RELATED.match(lab.text.strip()):
+            j = i + 1
+            # Teaser headlines listed under a "Related" marker, until prose resumes.
+            while j < len(labels) and labels[j].reason is None and _headline_like(labels[j].text):
+                labels[j] = replace(labels[j], reason="related_link")
+                j += 1
+
+
+def clean_article(article: Article) -> Article:
+    """The article with ``removals``, ``clean_text`` and metadata filled from its text."""
+    labels, meta = classify_lines(article)
+    removals = tuple(
+        Removal(Span(article.id, lab.start, lab.end), STAGE, lab.reason, article.text[lab.start : lab.end])
+        for lab in labels
+        if lab.reason is not None
+    )
+    pieces: list[str] = []
+    pos = 0
+    for r in removals:
+        pieces.append(article.text[pos : r.span.start])
+        pos = r.span.end
+    pieces.append(article.text[pos:])
+    clean = re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip()
+
+    fields: dict[str, object] = {}
+    evidence = list(article.metadata)
+    for name in ("title", "byline", "published_at", "outlet"):
+        ev = meta.get(name)
+        if ev is not None and getattr(article, name) in (None, ""):
+            fields[name] = ev.value
+            evidence.append(ev)
+    if "credited_outlet" in meta:
+        evidence.append(meta["credited_outlet"])
+        if article.outlet is None and "outlet" not in fields:
+            fields["outlet"] = meta["credited_outlet"].value
+    byline = fields.get("byline", article.byline)
+    if isinstance(byline, str) and not article.authors:
+        fields["authors"] = tuple(a.strip() for a in byline.split(",") if a.strip())
+    if article.language is None:
+        lang = _guess_language(clean)
+        if lang:
+            fields["language"] = lang
+            evidence.append(MetaEvidence("language", lang, "stopword_ratio", 0.6))
+    return replace(article, removals=removals, clean_text=clean, metadata=tuple(evidence), **fields)  # type: ignore[arg-type]
+
+
+_EN_COMMON = frozenset("the of and to in a is that for on with as was by it at from his be are has have".split())
+
+
+def _guess_language(text: str) -> str | None:
+    """'en' when common English function words make up a typical share of the words.
+
+    Running English prose has 25-40% of its tokens among these twenty words; 15% leaves room
+    for headlines and lists while rejecting other languages (which score under 5%).  Other
+    languages get ``None`` here; the language-model detector comes with the ingest issue.
+    """
+    toks = re.findall(r"[a-z]+", text[:5000].lower())
+    if len(toks) < 20:
+        return None
+    share = sum(1 for t in toks if t in _EN_COMMON) / len(toks)
+    return "en" if share >= 0.15 else None
+

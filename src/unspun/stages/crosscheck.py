@@ -1,0 +1,187 @@
+"""Cross-check: group the facts of one story's articles that speak about the same thing and
+say whether the sources agree, rest on one source, or conflict.
+
+* Quantities match on what they count (head noun) and on the words of their sentences;
+  numbers agree within a relative tolerance, ranges agree when they overlap.
+* Quotes match when most words of the shorter one occur, in order, in the longer one;
+  any edit inside the shared stretch makes the quote *altered* (a conflict), shown as a
+  word diff, and a different speaker for the same words is an attribution conflict.
+* Events match on the same resolved day and related sentences.
+
+Duplicates of one article are not independent sources, so they count once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..records import Article, Fact, FactCheck, content_id
+from ..textutil import content_tokens, fold, words
+
+__all__ = ["CrossCheckConfig", "crosscheck_story", "quote_diff"]
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCheckConfig:
+    # 5%: copies round ("nearly 4,500" vs "4,500"), while a real disagreement on a count of
+    # people or troops is usually larger.
+    tolerance: float = 0.05
+    # Share of the shorter quote's words found in order in the longer one for the two to be
+    # one quote; a single inserted or dropped word in a ten-word quote keeps it at 0.9.
+    quote_overlap: float = 0.8
+    # Sentence word overlap for two facts to be about the same thing.
+    context_jaccard: float = 0.12
+
+
+def _head(what: str | None) -> str | None:
+    if not what:
+        return None
+    w = words(what)
+    if not w:
+        return None
+    head = w[-1]
+    return head[:-1] if head.endswith("s") and not head.endswith("ss") and len(head) > 3 else head
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def quote_diff(a: str, b: str) -> tuple[float, list[str]]:
+    """How much of the shorter quote the longer carries, and the word edits inside that stretch."""
+    wa, wb = words(a), words(b)
+    short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    if not short:
+        return 0.0, []
+    sm = difflib.SequenceMatcher(a=short, b=long_, autojunk=False)
+    matched = sum(blk.size for blk in sm.get_matching_blocks())
+    ops = [op for op in sm.get_opcodes()]
+    # Leading and trailing material of only one side is a shorter excerpt, not an alteration.
+    while ops and ops[0][0] != "equal" and (ops[0][1] == ops[0][2] or ops[0][3] == ops[0][4]):
+        ops.pop(0)
+    while ops and ops[-1][0] != "equal" and (ops[-1][1] == ops[-1][2] or ops[-1][3] == ops[-1][4]):
+        ops.pop()
+    edits = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            continue
+        # Report edits from the longer (fuller) quote towards the shorter one.
+        removed, added = " ".join(long_[j1:j2]), " ".join(short[i1:i2])
+        if tag == "insert":
+            edits.append(f"-{removed}")
+        elif tag == "delete":
+            edits.append(f"+{added}")
+        else:
+            edits.append(f"{removed}→{added}")
+    return matched / len(short), edits
+
+
+def _groups(facts: Sequence[Fact], same: object) -> list[list[Fact]]:
+    parent = list(range(len(facts)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in range(len(facts)):
+        for j in range(i + 1, len(facts)):
+            if facts[i].article_id != facts[j].article_id and same(facts[i], facts[j]):  # type: ignore[operator]
+                parent[find(j)] = find(i)
+    out: dict[int, list[Fact]] = {}
+    for i, f in enumerate(facts):
+        out.setdefault(find(i), []).append(f)
+    return list(out.values())
+
+
+def _check(story_id: str, kind: str, key: str, members: list[Fact], status: str, summary: str, detail: str = "") -> FactCheck:
+    members = sorted(members, key=lambda f: f.id)
+    return FactCheck(
+        id=content_id("c", story_id, kind, key, *(f.id for f in members)), story_id=story_id, kind=kind,  # type: ignore[arg-type]
+        key=key, status=status, members=tuple(f.id for f in members),  # type: ignore[arg-type]
+        spans=tuple(f.span for f in members), articles=tuple(sorted({f.article_id for f in members})),
+        summary=summary, detail=detail,
+    )
+
+
+def crosscheck_story(
+    story_id: str, articles: Mapping[str, Article], facts: Iterable[Fact],
+    duplicate_of: Mapping[str, str] | None = None, cfg: CrossCheckConfig | None = None,
+) -> list[FactCheck]:
+    cfg = cfg or CrossCheckConfig()
+    dup = duplicate_of or {}
+    facts = [f for f in facts if f.article_id in articles and f.article_id not in dup]
+    ctx = {f.id: set(content_tokens(articles[f.article_id].text[f.sentence.start : f.sentence.end])) if f.sentence else set()
+           for f in facts}
+    checks: list[FactCheck] = []
+
+    # Quantities.
+    qty = [f for f in facts if f.kind == "quantity" and _head(f.what) and f.number is not None]
+
+    def same_qty(a: Fact, b: Fact) -> bool:
+        return _head(a.what) == _head(b.what) and _jaccard(ctx[a.id], ctx[b.id]) >= cfg.context_jaccard
+
+    for g in _groups(qty, same_qty):
+        key = _head(g[0].what) or ""
+        per_article: dict[str, list[tuple[float, float]]] = {}
+        for f in g:
+            lo = f.number or 0.0
+            per_article.setdefault(f.article_id, []).append((lo, f.upper if f.upper is not None else lo))
+        values = ", ".join(sorted({f.value or "" for f in g}))
+        label = f"{values} {min((f.what or key for f in g), key=len)}"
+        if len(per_article) == 1:
+            checks.append(_check(story_id, "quantity", key, g, "single-source", label))
+            continue
+
+        def close(x: tuple[float, float], y: tuple[float, float]) -> bool:
+            tol = cfg.tolerance * max(abs(x[1]), abs(y[1]), 1.0)
+            return x[0] - tol <= y[1] and y[0] - tol <= x[1]
+
+        arts = list(per_article.values())
+        agree = all(any(close(x, y) for x in arts[0] for y in other) for other in arts[1:])
+        status = "agree" if agree else "conflict"
+        checks.append(_check(story_id, "quantity", key, g, status, label,
+                             "" if agree else f"sources give different numbers: {values}"))
+
+    # Quotes.
+    quotes = [f for f in facts if f.kind == "quote" and len(words(f.text)) >= 3]
+
+    def same_quote(a: Fact, b: Fact) -> bool:
+        return quote_diff(a.text, b.text)[0] >= cfg.quote_overlap
+
+    for g in _groups(quotes, same_quote):
+        g = sorted(g, key=lambda f: (f.article_id, f.span.start))
+        key = " ".join(words(min((f.text for f in g), key=len))[:12])
+        speakers = sorted({fold(f.speaker) for f in g if f.speaker})
+        if len({f.article_id for f in g}) == 1:
+            checks.append(_check(story_id, "quote", key, g, "single-source", g[0].text))
+            continue
+        edits: list[str] = []
+        for i in range(len(g)):
+            for j in range(i + 1, len(g)):
+                if g[i].article_id != g[j].article_id:
+                    edits.extend(e for e in quote_diff(g[i].text, g[j].text)[1] if e not in edits)
+        details = []
+        if edits:
+            details.append("altered quote: " + "; ".join(edits))
+        if len(speakers) > 1:
+            details.append("attributed to different speakers: " + " / ".join(
+                sorted({f.speaker or "" for f in g if f.speaker})))
+        status = "conflict" if details else "agree"
+        checks.append(_check(story_id, "quote", key, g, status, min((f.text for f in g), key=len), "; ".join(details)))
+
+    # Dated events (resolved to a day).
+    events = [f for f in facts if f.kind == "event" and f.when and len(f.when) == 10]
+
+    def same_event(a: Fact, b: Fact) -> bool:
+        return a.when == b.when and _jaccard(ctx[a.id], ctx[b.id]) >= cfg.context_jaccard
+
+    for g in _groups(events, same_event):
+        status = "single-source" if len({f.article_id for f in g}) == 1 else "agree"
+        first = min(g, key=lambda f: (len(f.text), f.id))
+        checks.append(_check(story_id, "event", g[0].when or "", g, status, first.text))
+
+    return sorted(checks, key=lambda c: (c.kind, c.key, c.id))

@@ -1,0 +1,137 @@
+"""The store interface every backend implements (SQLite now, PostgreSQL later).
+
+The contract suite in ``tests/test_store_contract.py`` is parameterized by backend; a new
+backend is done when it passes it.  Writes that belong together go through one method, and
+each such method is one transaction, so a run killed at any point leaves either all of a step
+or none of it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..records import Article, Brief, Derivation, DuplicateLink, Fact, FactCheck, InputError, Signal, Story
+
+__all__ = ["ArticleIndex", "Store", "StoryOutputs"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleIndex:
+    """What the corpus-wide stages need of an article, stored beside it."""
+
+    exact_key: str
+    signature: tuple[int, ...]
+    band_keys: tuple[str, ...]
+    features: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryOutputs:
+    derivations: tuple[Derivation, ...]
+    signals: tuple[Signal, ...]
+    checks: tuple[FactCheck, ...]
+    brief: Brief
+
+
+class Store(ABC):
+    """Articles, their facts and index data, stories and what is derived from them."""
+
+    location: str
+
+    # --- lifecycle
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- articles
+    @abstractmethod
+    def has_article(self, article_id: str) -> bool: ...
+
+    @abstractmethod
+    def add_article(self, article: Article, facts: Sequence[Fact], index: ArticleIndex) -> bool:
+        """Store a new article with its facts and index data, marked pending; False if present."""
+
+    @abstractmethod
+    def get_article(self, article_id: str) -> Article | None: ...
+
+    @abstractmethod
+    def articles(self, ids: Iterable[str] | None = None) -> dict[str, Article]: ...
+
+    @abstractmethod
+    def article_count(self) -> int: ...
+
+    @abstractmethod
+    def facts(self, article_ids: Iterable[str]) -> list[Fact]: ...
+
+    # --- errors
+    @abstractmethod
+    def put_error(self, error: InputError) -> None: ...
+
+    @abstractmethod
+    def errors(self) -> list[InputError]: ...
+
+    # --- corpus stages
+    @abstractmethod
+    def pending_ids(self) -> list[str]:
+        """Articles stored but not yet deduplicated and clustered."""
+
+    @abstractmethod
+    def index(self, article_id: str) -> ArticleIndex | None: ...
+
+    @abstractmethod
+    def ids_with_exact_key(self, key: str) -> list[str]: ...
+
+    @abstractmethod
+    def ids_with_band_keys(self, keys: Sequence[str]) -> list[str]: ...
+
+    @abstractmethod
+    def all_features(self) -> dict[str, dict[str, float]]: ...
+
+    @abstractmethod
+    def duplicate_pairs(self) -> list[tuple[str, str, str, float]]: ...
+
+    @abstractmethod
+    def edges(self) -> list[tuple[str, str, float]]: ...
+
+    @abstractmethod
+    def commit_grouping(
+        self,
+        done: Sequence[str],
+        new_pairs: Sequence[tuple[str, str, str, float]],
+        new_edges: Sequence[tuple[str, str, float]],
+        stories: Sequence[Story],
+        links: Sequence[DuplicateLink],
+    ) -> list[str]:
+        """In one transaction: add pairs and edges, replace stories and duplicate links, clear
+        ``done`` from pending, and mark new or changed stories dirty.  Returns those ids."""
+
+    # --- stories
+    @abstractmethod
+    def dirty_story_ids(self) -> list[str]: ...
+
+    @abstractmethod
+    def put_story_outputs(self, story_id: str, outputs: StoryOutputs) -> None:
+        """Store a story's derived outputs and clear its dirty mark, in one transaction."""
+
+    @abstractmethod
+    def stories(self) -> list[Story]: ...
+
+    @abstractmethod
+    def story(self, story_id: str) -> Story | None: ...
+
+    @abstractmethod
+    def story_outputs(self, story_id: str) -> StoryOutputs | None: ...
+
+    @abstractmethod
+    def duplicate_links(self) -> list[DuplicateLink]: ...
+
+    # --- runs
+    @abstractmethod
+    def record_run(self, started_at: str, finished_at: str, summary: str) -> None: ...

@@ -1,0 +1,234 @@
+"""The SQLite store: one file, WAL journal, one transaction per logical write.
+
+Records are stored as their canonical JSON (``records.dumps``) beside the few columns that
+are queried, so the schema changes only when a query needs a new column.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import StoreError
+from ..records import (
+    Article, Brief, Derivation, DuplicateLink, Fact, FactCheck, InputError, Signal, Story, dumps, from_json,
+)
+from .base import ArticleIndex, Store, StoryOutputs
+from .migrations import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["SQLiteStore"]
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path) -> None:
+        self.location = str(path)
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=60)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the SQLite store {self.location}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.location} has schema version {version}; this unspun knows up to {SCHEMA_VERSION}: upgrade unspun"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._tx():
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={number + 1}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- articles
+    def has_article(self, article_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM articles WHERE id=?", (article_id,)).fetchone() is not None
+
+    def add_article(self, article: Article, facts: Sequence[Fact], index: ArticleIndex) -> bool:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO articles(id, source, published_at, exact_key, pending, data) VALUES (?,?,?,?,1,?)",
+                (article.id, article.source, article.published_at, index.exact_key, dumps(article)),
+            )
+            if cur.rowcount == 0:
+                return False
+            db.execute(
+                "INSERT INTO article_index(article_id, signature, features) VALUES (?,?,?)",
+                (article.id, json.dumps(list(index.signature)), json.dumps(index.features, sort_keys=True)),
+            )
+            db.executemany("INSERT OR IGNORE INTO lsh_bands(band_key, article_id) VALUES (?,?)",
+                           [(k, article.id) for k in index.band_keys])
+            db.executemany("INSERT OR REPLACE INTO facts(id, article_id, data) VALUES (?,?,?)",
+                           [(f.id, f.article_id, dumps(f)) for f in facts])
+        return True
+
+    def get_article(self, article_id: str) -> Article | None:
+        row = self._db.execute("SELECT data FROM articles WHERE id=?", (article_id,)).fetchone()
+        return from_json(Article, json.loads(row[0])) if row else None
+
+    def articles(self, ids: Iterable[str] | None = None) -> dict[str, Article]:
+        if ids is None:
+            rows = self._db.execute("SELECT data FROM articles ORDER BY id").fetchall()
+        else:
+            wanted = sorted(set(ids))
+            rows = []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows += self._db.execute(
+                    f"SELECT data FROM articles WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
+                ).fetchall()
+        arts = (from_json(Article, json.loads(r[0])) for r in rows)
+        return {a.id: a for a in arts}
+
+    def article_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def facts(self, article_ids: Iterable[str]) -> list[Fact]:
+        out: list[Fact] = []
+        wanted = sorted(set(article_ids))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = self._db.execute(
+                f"SELECT data FROM facts WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
+            ).fetchall()
+            out += [from_json(Fact, json.loads(r[0])) for r in rows]
+        return out
+
+    # --- errors
+    def put_error(self, error: InputError) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO input_errors(id, source, data) VALUES (?,?,?)",
+                       (error.id, error.source, dumps(error)))
+
+    def errors(self) -> list[InputError]:
+        rows = self._db.execute("SELECT data FROM input_errors ORDER BY source, id").fetchall()
+        return [from_json(InputError, json.loads(r[0])) for r in rows]
+
+    # --- corpus stages
+    def pending_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM articles WHERE pending=1 ORDER BY id")]
+
+    def index(self, article_id: str) -> ArticleIndex | None:
+        row = self._db.execute(
+            "SELECT a.exact_key, i.signature, i.features FROM articles a JOIN article_index i ON i.article_id=a.id "
+            "WHERE a.id=?", (article_id,)).fetchone()
+        if row is None:
+            return None
+        keys = tuple(r[0] for r in self._db.execute(
+            "SELECT band_key FROM lsh_bands WHERE article_id=? ORDER BY band_key", (article_id,)))
+        return ArticleIndex(row[0], tuple(json.loads(row[1])), keys, json.loads(row[2]))
+
+    def ids_with_exact_key(self, key: str) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM articles WHERE exact_key=? ORDER BY id", (key,))]
+
+    def ids_with_band_keys(self, keys: Sequence[str]) -> list[str]:
+        if not keys:
+            return []
+        rows = self._db.execute(
+            f"SELECT DISTINCT article_id FROM lsh_bands WHERE band_key IN ({','.join('?' * len(keys))}) ORDER BY article_id",
+            list(keys)).fetchall()
+        return [r[0] for r in rows]
+
+    def all_features(self) -> dict[str, dict[str, float]]:
+        return {r[0]: json.loads(r[1]) for r in self._db.execute("SELECT article_id, features FROM article_index ORDER BY article_id")}
+
+    def duplicate_pairs(self) -> list[tuple[str, str, str, float]]:
+        return [(r[0], r[1], r[2], float(r[3])) for r in self._db.execute(
+            "SELECT a, b, kind, similarity FROM duplicate_pairs ORDER BY a, b")]
+
+    def edges(self) -> list[tuple[str, str, float]]:
+        return [(r[0], r[1], float(r[2])) for r in self._db.execute("SELECT a, b, score FROM edges ORDER BY a, b")]
+
+    def commit_grouping(
+        self,
+        done: Sequence[str],
+        new_pairs: Sequence[tuple[str, str, str, float]],
+        new_edges: Sequence[tuple[str, str, float]],
+        stories: Sequence[Story],
+        links: Sequence[DuplicateLink],
+    ) -> list[str]:
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO duplicate_pairs(a, b, kind, similarity) VALUES (?,?,?,?)", new_pairs)
+            db.executemany("INSERT OR REPLACE INTO edges(a, b, score) VALUES (?,?,?)", new_edges)
+            old = {r[0]: r[1] for r in db.execute("SELECT id, members FROM stories")}
+            new = {s.id: ",".join(s.article_ids) for s in stories}
+            changed = sorted(sid for sid, members in new.items() if old.get(sid) != members)
+            gone = [sid for sid in old if sid not in new]
+            db.executemany("DELETE FROM stories WHERE id=?", [(sid,) for sid in gone])
+            db.executemany("DELETE FROM story_outputs WHERE story_id=?", [(sid,) for sid in gone])
+            db.executemany("INSERT OR REPLACE INTO stories(id, members, data) VALUES (?,?,?)",
+                           [(s.id, new[s.id], dumps(s)) for s in stories if s.id in changed])
+            db.execute("DELETE FROM story_articles")
+            db.executemany("INSERT INTO story_articles(article_id, story_id) VALUES (?,?)",
+                           [(a, s.id) for s in stories for a in s.article_ids])
+            db.executemany("INSERT INTO story_outputs(story_id, dirty) VALUES (?,1) "
+                           "ON CONFLICT(story_id) DO UPDATE SET dirty=1", [(sid,) for sid in changed])
+            db.execute("DELETE FROM duplicate_links")
+            db.executemany("INSERT INTO duplicate_links(article_id, canonical_id, data) VALUES (?,?,?)",
+                           [(link.article_id, link.canonical_id, dumps(link)) for link in links])
+            db.executemany("UPDATE articles SET pending=0 WHERE id=?", [(i,) for i in done])
+        return changed
+
+    # --- stories
+    def dirty_story_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT story_id FROM story_outputs WHERE dirty=1 ORDER BY story_id")]
+
+    def put_story_outputs(self, story_id: str, outputs: StoryOutputs) -> None:
+        data = json.dumps({
+            "derivations": json.loads(dumps(outputs.derivations)), "signals": json.loads(dumps(outputs.signals)),
+            "checks": json.loads(dumps(outputs.checks)), "brief": json.loads(dumps(outputs.brief)),
+        }, sort_keys=True, ensure_ascii=False)
+        with self._tx() as db:
+            db.execute("INSERT INTO story_outputs(story_id, dirty, data) VALUES (?,0,?) "
+                       "ON CONFLICT(story_id) DO UPDATE SET dirty=0, data=excluded.data", (story_id, data))
+
+    def stories(self) -> list[Story]:
+        return [from_json(Story, json.loads(r[0])) for r in self._db.execute("SELECT data FROM stories ORDER BY id")]
+
+    def story(self, story_id: str) -> Story | None:
+        row = self._db.execute("SELECT data FROM stories WHERE id=?", (story_id,)).fetchone()
+        return from_json(Story, json.loads(row[0])) if row else None
+
+    def story_outputs(self, story_id: str) -> StoryOutputs | None:
+        row = self._db.execute("SELECT data FROM story_outputs WHERE story_id=? AND data IS NOT NULL", (story_id,)).fetchone()
+        if row is None:
+            return None
+        d = json.loads(row[0])
+        return StoryOutputs(
+            derivations=tuple(from_json(Derivation, x) for x in d["derivations"]),
+            signals=tuple(from_json(Signal, x) for x in d["signals"]),
+            checks=tuple(from_json(FactCheck, x) for x in d["checks"]),
+            brief=from_json(Brief, d["brief"]),
+        )
+
+    def duplicate_links(self) -> list[DuplicateLink]:
+        return [from_json(DuplicateLink, json.loads(r[0]))
+                for r in self._db.execute("SELECT data FROM duplicate_links ORDER BY article_id")]
+
+    # --- runs
+    def record_run(self, started_at: str, finished_at: str, summary: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO runs(started_at, finished_at, summary) VALUES (?,?,?)", (started_at, finished_at, summary))
