@@ -10,7 +10,16 @@ __version__ = "0.1.0"
 from .errors import UnspunError
 from .pipeline import PipelineConfig, RunSummary, run
 from .records import (
-    Article, Brief, Derivation, DuplicateLink, Fact, FactCheck, InputError, Removal, Span, Story,
+    Article,
+    Brief,
+    Derivation,
+    DuplicateLink,
+    Fact,
+    FactCheck,
+    InputError,
+    Removal,
+    Span,
+    Story,
 )
 from .storage import Store, open_store
 

@@ -17,9 +17,9 @@ the store ends as one uninterrupted run would leave it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -29,7 +29,7 @@ from .stages import brief as brief_stage
 from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
 from .storage.base import ArticleIndex, Store, StoryOutputs
 
-__all__ = ["PipelineConfig", "Progress", "RunSummary", "process_article", "run", "update_stories"]
+__all__ = ["PipelineConfig", "Progress", "RunSummary", "process_article", "run", "run_items", "update_stories"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,36 +163,51 @@ def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory 
 
 
 def run(
-    paths: Sequence[str | Path] | Iterable[Article | InputError],
+    paths: Sequence[str | Path],
     store: Store,
     cfg: PipelineConfig | None = None,
     progress: ProgressFactory = _no_progress,
     engine: LocalEngine | None = None,
 ) -> RunSummary:
-    """Take inputs through every stage into ``store``; return what happened."""
+    """Read ``paths`` and take them through every stage into ``store``; return what happened."""
+    cfg = cfg or PipelineConfig()
+    return run_items(ingest.iter_inputs(paths, cfg.ingest), store, cfg, progress, engine)
+
+
+def run_items(
+    items: Iterable[Article | InputError | ingest.Skipped],
+    store: Store,
+    cfg: PipelineConfig | None = None,
+    progress: ProgressFactory = _no_progress,
+    engine: LocalEngine | None = None,
+) -> RunSummary:
+    """Take already-read inputs through every stage into ``store``.
+
+    Inputs stream: each new article is processed and stored before the next is read, so a
+    huge input never sits in memory whole and a kill loses at most the article in hand.
+    """
     cfg = cfg or PipelineConfig()
     engine = engine or LocalEngine()
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     summary = RunSummary(store=store.location)
+    bar = progress("articles", None)
 
-    items = list(ingest.iter_inputs([p for p in paths if isinstance(p, (str, Path))], cfg.ingest)) \
-        if all(isinstance(p, (str, Path)) for p in paths) else list(paths)  # type: ignore[arg-type]
-    new: list[Article] = []
-    for item in items:
-        if isinstance(item, ingest.Skipped):
-            summary.skipped.append((item.source, item.reason))
-            continue
-        summary.inputs += 1
-        if isinstance(item, InputError):
-            summary.errors.append(item)
-            store.put_error(item)
-        elif store.has_article(item.id):
-            summary.already_stored += 1
-        else:
-            new.append(item)
-    bar = progress("articles", len(new))
-    for cleaned, found, index in engine.map(lambda a: process_article(a, cfg), new):
+    def new_articles() -> Iterator[Article]:
+        for item in items:
+            if isinstance(item, ingest.Skipped):
+                summary.skipped.append((item.source, item.reason))
+                continue
+            summary.inputs += 1
+            if isinstance(item, InputError):
+                summary.errors.append(item)
+                store.put_error(item)
+            elif store.has_article(item.id):
+                summary.already_stored += 1
+            else:
+                yield item
+
+    for cleaned, found, index in engine.map(lambda a: process_article(a, cfg), new_articles()):
         if store.add_article(cleaned, found, index):
             summary.new_articles += 1
         else:
@@ -205,5 +220,5 @@ def run(
     summary.stories = len(store.stories())
     summary.duplicates = len(store.duplicate_links())
     summary.seconds = time.monotonic() - t0
-    store.record_run(started, datetime.now(timezone.utc).isoformat(timespec="seconds"), dumps(summary.as_dict()))
+    store.record_run(started, datetime.now(UTC).isoformat(timespec="seconds"), dumps(summary.as_dict()))
     return summary

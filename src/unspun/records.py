@@ -319,7 +319,7 @@ def _decode(tp: Any, value: Any) -> Any:
         if value not in get_args(tp):
             raise ValueError(f"{value!r} is not one of {get_args(tp)}")
         return value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_json(tp, value)
     if tp is float and isinstance(value, int):
         return float(value)
@@ -353,7 +353,7 @@ def _schema_for(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         return {"type": "array", "items": _schema_for(item, defs)}
     if origin is Literal:
         return {"enum": list(get_args(tp))}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # placeholder against recursion

@@ -50,17 +50,17 @@ def brief_markdown(brief: Brief) -> str:
             refs = " ".join(f"[{num[a]}]" for a in f.articles if a in num)
             out.append(f"| {f.status} | {f.kind} | {md_escape(f.summary)} | {refs} | {md_escape(f.detail)} |")
     out += ["", "## Sources", ""]
-    for s in brief.sources:
+    for src in brief.sources:
         extra = []
-        if s.origin_id and s.origin_id in num:
-            extra.append(f"copies [{num[s.origin_id]}]")
-        if s.duplicate_of and s.duplicate_of in num:
-            extra.append(f"duplicate of [{num[s.duplicate_of]}]")
-        if s.signals:
-            extra.append("signals: " + ", ".join(s.signals))
-        title = md_escape(s.title or "(untitled)")
+        if src.origin_id and src.origin_id in num:
+            extra.append(f"copies [{num[src.origin_id]}]")
+        if src.duplicate_of and src.duplicate_of in num:
+            extra.append(f"duplicate of [{num[src.duplicate_of]}]")
+        if src.signals:
+            extra.append("signals: " + ", ".join(src.signals))
+        title = md_escape(src.title or "(untitled)")
         tail = f" — {'; '.join(extra)}" if extra else ""
-        out.append(f"{num[s.article_id]}. {title} — {md_escape(_label(s))} — *{s.role}*{tail}")
+        out.append(f"{num[src.article_id]}. {title} — {md_escape(_label(src))} — *{src.role}*{tail}")
     out += ["", f"Coverage {brief.coverage:.0%} of sources cited · support {brief.support:.0%}", ""]
     return "\n".join(out)
 

@@ -109,7 +109,7 @@ def body_sentences(text: str, removed: list[tuple[int, int]]) -> list[tuple[int,
     """Sentence spans of ``text`` outside the ``removed`` spans (offsets stay in ``text``)."""
     out: list[tuple[int, int]] = []
     pos = 0
-    for start, end in sorted(removed) + [(len(text), len(text))]:
+    for start, end in [*sorted(removed), (len(text), len(text))]:
         if start > pos:
             out.extend((pos + s, pos + e) for s, e in sentences(text[pos:start]))
         pos = max(pos, end)

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import __version__
@@ -88,11 +88,12 @@ def _open_existing(db: str) -> Store:
     return open_store(db)
 
 
-def _tqdm_factory(quiet: bool):  # type: ignore[no-untyped-def]
+def _tqdm_factory(quiet: bool) -> Callable[[str, int | None], Progress]:
     from tqdm import tqdm
 
     def make(desc: str, total: int | None) -> Progress:
-        return tqdm(total=total, desc=desc, unit="", file=sys.stderr, disable=quiet, leave=False)  # type: ignore[return-value]
+        bar: Progress = tqdm(total=total, desc=desc, unit="", file=sys.stderr, disable=quiet, leave=False)
+        return bar
 
     return make
 
@@ -193,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: say what broke, exit 1
+    except Exception as exc:
         if os.environ.get("UNSPUN_DEBUG"):
             raise
         print(f"unspun: internal error: {type(exc).__name__}: {exc} (set UNSPUN_DEBUG=1 for a traceback)",

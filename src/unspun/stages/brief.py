@@ -12,8 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..records import (
-    Article, Brief, BriefSentence, Derivation, DuplicateLink, Fact, FactCheck, Signal, SourceEntry, Span,
-    Story, TimelineEntry,
+    Article,
+    Brief,
+    BriefSentence,
+    Derivation,
+    DuplicateLink,
+    Fact,
+    FactCheck,
+    Signal,
+    SourceEntry,
+    Span,
+    Story,
+    TimelineEntry,
 )
 from ..textutil import body_sentences, content_tokens
 
@@ -115,7 +125,7 @@ def make_brief(
 
     origin_of = {d.copy_id: d.origin_id for d in derivations}
     has_copies = {d.origin_id for d in derivations}
-    sig_by = {}
+    sig_by: dict[str, list[str]] = {}
     for s in signals:
         sig_by.setdefault(s.article_id, []).append(s.kind)
     sources = []

@@ -20,7 +20,7 @@ from ..dates import parse_date_line, to_date
 from ..records import Article, MetaEvidence, Removal, Span
 from ..textutil import normalize_for_hash
 
-__all__ = ["LineLabel", "classify_lines", "clean_article", "STAGE"]
+__all__ = ["STAGE", "LineLabel", "classify_lines", "clean_article"]
 
 STAGE = "clean"
 
@@ -40,15 +40,15 @@ class LineLabel:
 
 _DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+", re.I)
 _ALT_TITLE = re.compile(r"^(?:title|headline)\s*:\s*\S", re.I)
-_BYLINE = re.compile(r"^by\s+(?P<who>[^\d,;:]{2,80}?)(?:\s*[,|-]?\s*(?P<when>(?:\w+\.?\s+)?\d{1,2}\s+\w+\.?\s+\d{4}.*|\w+\.?\s+\d{1,2},?\s+\d{4}.*))?$", re.I)
+_BYLINE = re.compile(r"^by\s+(?P<who>[^\d,;:]{2,80}?)(?:\s*,\s*(?P<org>[^\d,;:]{2,60}?))?(?:\s*[,|-]?\s*(?P<when>(?:\w+\.?\s+)?\d{1,2}\s+\w+\.?\s+\d{4}.*|\w+\.?\s+\d{1,2},?\s+\d{4}.*))?$", re.I)
 _DATELINE = re.compile(r"^(?:publication date|published(?: on)?|posted(?: on)?|updated(?: on)?|date)\s*:?\s+(?P<when>.+)$", re.I)
 _CREDIT = re.compile(r"\b(?:contributed(?: to)?(?: this)? (?:reporting|report|to this report)|additional reporting by)\b", re.I)
 # Slash-joined capitalized names ("Stringer/AFP/Getty Images"): how picture desks credit photos.
-_PHOTO_CREDIT = re.compile(r"^(?:(?:photo|image|picture|credit)s?\s*(?:by|:)\s*.{2,60}|[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}(?:\s*/\s*[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}){1,4})$")
+_PHOTO_CREDIT = re.compile(r"^(?:(?i:(?:photo|image|picture|credit)s?\s*(?:by|:))\s*.{2,60}|[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}(?:\s*/\s*[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}){1,4})$")
 _AGENCY_ONLY = re.compile(r"^(?:\(?(?:AP|AFP|Reuters|EPA|Getty Images|Shutterstock|Bloomberg|Xinhua|ANP|dpa)\)?[\s/,]*)+$")
 _CAPTION_WITH_CREDIT = re.compile(r"^.{10,400}?\s/\s[A-Z\w][\w&'’.\- ]{1,40}$")
 _SQL = re.compile(r"^\s*(?:SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s|CREATE\s+TABLE\s)", re.I | re.S)
-_CODE = re.compile(r"(?:^\s*[\[{]\s*\"[\w-]+\"\s*:|\{\{.*\}\}|\{%.*%\}|<\?php|<script\b|</?div\b|\bfunction\s*\(|\bvar\s+\w+\s*=|window\.\w+|document\.\w+\(|^\s*[.#]?[\w-]+\s*\{[^}]*:[^}]*;)", re.I)
+_CODE = re.compile(r"(?:^\s*[\[{]\s*\"[@$\w-]+\"\s*:|\{\{.*\}\}|\{%.*%\}|<\?php|<script\b|</?div\b|\bfunction\s*\(|\bvar\s+\w+\s*=|window\.\w+|document\.\w+\(|^\s*[.#]?[\w-]+\s*\{[^}]*:[^}]*;)", re.I)
 _AI = re.compile(
     r"\bas an ai(?: language)? model\b|\bi(?:'m| am) (?:sorry|unable)[, ]+(?:but )?i (?:can(?:not|'t)|am unable)"
     r"|\bi can(?:not|'t) (?:complete|fulfil+|assist with|help with|comply with) (?:this|that|your) request"
@@ -156,7 +156,9 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
             if bm and len(bm.group("who").split()) <= 6:
                 who = bm.group("who").strip()
                 put("byline", who, "byline_line", 0.9, s, e)
-                if not _person_like(who):
+                if bm.group("org"):
+                    put("outlet", bm.group("org").strip(), "byline_names_outlet", 0.7, s, e)
+                elif not _person_like(who):
                     put("outlet", who, "byline_names_outlet", 0.6, s, e)
                 if bm.group("when"):
                     when = parse_date_line(bm.group("when"), base)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from ..records import Article, Story, content_id
@@ -42,7 +42,7 @@ _NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*(?:\s+[A-Z][\w’'-]*[a-z][
 
 def features(article: Article, max_terms: int = ClusterConfig.max_terms) -> Vector:
     """A unit-length, log-scaled term vector; names count double, title words count double."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = defaultdict(float)
     body = article.clean_text or article.text
     for tok in content_tokens(body):
         counts[tok] += 1.0

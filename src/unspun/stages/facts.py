@@ -35,6 +35,9 @@ _QTY = re.compile(
     r"(?P<of>\s+of)?",
     re.I,
 )
+# Words the clustering stoplist drops as topic-neutral but that are what numbers count.
+_COUNTABLE = frozenset("people year years day days week weeks time times".split())
+_PLURALS = frozenset("people men women children personnel police staff troops military".split())
 _UNIT_WORDS = {"percent": "%", "per cent": "%", "%": "%"}
 _CUE = r"(?:said|says|stated|added|wrote|told|explained|emphasi[sz]ed|noted|declared|warned|insisted|argued|claimed|announced|tweeted|posted|urged|replied|continued|concluded)"
 _NAME = r"(?:(?:Mr|Mrs|Ms|Dr|President|Prime Minister|Secretary|Minister|General|Gen)\.?\s+)?[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3}"
@@ -95,13 +98,13 @@ def _quantities(article: Article, s: int, e: int, skip: list[tuple[int, int]]) -
         tail = re.match(r"\s*((?:[A-Za-z][\w’'-]*\s*){1,6})", rest)
         what_words: list[str] = []
         if tail:
-            for w in tail.group(1).split():
-                if fold(w) in STOPWORDS and what_words:
-                    break
-                if fold(w) in STOPWORDS:
+            # The counted noun: up to three words before a function word, ending at the first
+            # plural-looking word ("extra buses", "police officer", "vehicles").
+            for w in tail.group(1).split()[:3]:
+                if fold(w) in STOPWORDS and fold(w) not in _COUNTABLE:
                     break
                 what_words.append(w)
-                if w[:1].islower() and len(what_words) >= 1 and not w.endswith("-led"):
+                if fold(w).endswith(("s", "men")) or fold(w) in _PLURALS:
                     break
         what = " ".join(what_words) or None
         if what is None:
@@ -126,7 +129,6 @@ def _quotes(article: Article, s: int, e: int, names: list[str], body_start: int)
             continue  # a scare-quoted word or title, not speech
         qs, qe = s + m.start(), s + m.end()
         after = article.text[qe : min(len(article.text), qe + 120)]
-        before = article.text[max(0, s - 400) : qs]
         speaker = cue = None
         ma = _SPEAKER_AFTER.match(after)
         if ma:

@@ -156,8 +156,9 @@ def articles_from_html(source: str, html: str, encoding: str) -> Article | Input
         if isinstance(value, str) and value.strip():
             setattr(f, name, value.strip())
             f.evidence.append(MetaEvidence(name=name, value=value.strip(), method="trafilatura", confidence=0.8))
-    if f.outlet is None and getattr(doc, "hostname", None):
-        f.outlet = str(doc.hostname)
+    hostname = getattr(doc, "hostname", None)
+    if f.outlet is None and isinstance(hostname, str) and hostname:
+        f.outlet = hostname
     return article_from_text(source, text + "\n", encoding=encoding, fields=f, key=f.url)
 
 
@@ -190,10 +191,11 @@ def articles_from_json_records(
         if len(text.encode("utf-8")) > max_bytes:
             yield _error(where, "too_large", f"text is over the {max_bytes}-byte limit")
             continue
-        f = _Fields(**{k: _pick(record, k) for k in FIELD_ALIASES if k != "text"})
+        f = _Fields()
         for name in FIELD_ALIASES:
-            value = getattr(f, name, None) if name != "text" else None
+            value = _pick(record, name) if name != "text" else None
             if value:
+                setattr(f, name, value)
                 f.evidence.append(MetaEvidence(name=name, value=value, method="input_field", confidence=1.0))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         key = f.url or str(record.get("id") or "") or (f.title or "")

@@ -14,7 +14,17 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..records import (
-    Article, Brief, Derivation, DuplicateLink, Fact, FactCheck, InputError, Signal, Story, dumps, from_json,
+    Article,
+    Brief,
+    Derivation,
+    DuplicateLink,
+    Fact,
+    FactCheck,
+    InputError,
+    Signal,
+    Story,
+    dumps,
+    from_json,
 )
 from .base import ArticleIndex, Store, StoryOutputs
 from .migrations import MIGRATIONS, SCHEMA_VERSION

@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` and `make test`.  Both create .venv and install
+# everything they need; nothing has to be installed by hand first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DB ?= unspun.db
+OUT ?= out
+
+.PHONY: install run test lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/unspun run examples --db $(DB)
+	$(BIN)/unspun export --format html --out $(OUT)/briefs --db $(DB) >/dev/null
+	$(BIN)/unspun export --format md --out $(OUT)/briefs --db $(DB) >/dev/null
+	$(BIN)/unspun export --format json --out $(OUT)/json --db $(DB) >/dev/null
+	@echo "Briefs: $(CURDIR)/$(OUT)/briefs/index.html (HTML) and $(CURDIR)/$(OUT)/briefs/index.md (Markdown)"
+	@echo "JSON export: $(CURDIR)/$(OUT)/json/  ·  in the terminal: $(BIN)/unspun stories --db $(DB)"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(OUT) $(DB) $(DB)-wal $(DB)-shm .pytest_cache .mypy_cache .ruff_cache
