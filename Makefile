@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DB ?= unspun.db
 OUT ?= out
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean schemas
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,3 +34,6 @@ test: lint
 
 clean:
 	rm -rf $(VENV) $(OUT) $(DB) $(DB)-wal $(DB)-shm .pytest_cache .mypy_cache .ruff_cache
+
+schemas: $(STAMP)
+	$(BIN)/python scripts/write_schemas.py

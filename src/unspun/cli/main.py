@@ -102,17 +102,24 @@ def _print_summary(s: RunSummary) -> None:
     print(f"unspun: {s.new_articles} new article(s), {s.already_stored} already stored, "
           f"{len(s.errors)} unreadable, {len(s.skipped)} skipped; {s.duplicates} duplicate(s); "
           f"{s.stories} stor{'y' if s.stories == 1 else 'ies'} ({s.stories_updated} updated) in {s.seconds:.1f}s")
-    for e in s.errors:
-        print(f"  error: {e.source}: {e.reason}: {e.detail}", file=sys.stderr)
-    for source, reason in s.skipped:
-        print(f"  skipped: {source}: {reason}", file=sys.stderr)
     print(f"store: {s.store}")
+
+
+def _report_problems(s: RunSummary) -> None:
+    """Unreadable and skipped inputs go to stderr whatever the output format."""
+    for e in s.errors:
+        print(f"unspun: error: {e.source}: {e.reason}: {e.detail}", file=sys.stderr)
+    for source, reason in s.skipped:
+        print(f"unspun: skipped: {source}: {reason}", file=sys.stderr)
+    if s.errors:
+        print(f"unspun: {len(s.errors)} input(s) could not be read; see `unspun errors`", file=sys.stderr)
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
     cfg = PipelineConfig(ingest=IngestOptions(max_bytes=a.max_bytes), dedup=DedupConfig(threshold=a.dup_threshold))
     with open_store(a.db) as store:
         summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet))
+    _report_problems(summary)
     if a.json:
         print(dumps(summary.as_dict(), indent=2))
     else:

@@ -198,8 +198,11 @@ def articles_from_json_records(
                 setattr(f, name, value)
                 f.evidence.append(MetaEvidence(name=name, value=value, method="input_field", confidence=1.0))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        key = f.url or str(record.get("id") or "") or (f.title or "")
-        yield article_from_text(f.url or where, text, fields=f, key=key)
+        rid = str(record.get("id") or "")
+        key = f.url or rid or (f.title or "")
+        # A record's own id names it better than its line number, which moves when a feed is
+        # re-sorted; the line is the fallback for records with neither URL nor id.
+        yield article_from_text(f.url or (f"{source}#{rid}" if rid else where), text, fields=f, key=key)
 
 
 def _jsonl_records(source: str, text: str) -> Iterator[tuple[int, Any]]:
