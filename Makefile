@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/unspun run examples --db $(DB)
+	$(BIN)/unspun run examples/fictional-news --db $(DB)
 	$(BIN)/unspun export --format html --out $(OUT)/briefs --db $(DB) >/dev/null
 	$(BIN)/unspun export --format md --out $(OUT)/briefs --db $(DB) >/dev/null
 	$(BIN)/unspun export --format json --out $(OUT)/json --db $(DB) >/dev/null

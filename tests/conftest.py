@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("UNSPUN_SHARED", ROOT.parent / "shared"))
 SEEDS = SHARED / "seeds"
 DATA = SHARED / "data"
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "examples" / "fictional-news"
 
 if not (SEEDS / "gold.json").exists():
     raise RuntimeError(f"the shared test data is missing: expected {SEEDS} (set UNSPUN_SHARED)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import line_of
-
 from unspun.records import Article
 
 SPINE_KINDS = {"repeated_headline", "code_leak", "ai_disclaimer", "comment_prompt", "related_link"}

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DATA, ROOT, SEEDS, unspun
+
+from conftest import DATA, EXAMPLES, ROOT, SEEDS, unspun
 
 SCHEMAS = ROOT / "src/unspun/schemas"
 EXPORT_FILES = ("stories.json", "articles.jsonl", "facts.jsonl", "briefs.jsonl", "duplicates.json", "errors.jsonl")
@@ -80,9 +81,9 @@ def test_seeds_make_exactly_one_story_of_five(tmp_path: Path) -> None:
 
 def test_a_second_run_adds_nothing(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
-    unspun("run", str(SEEDS), str(ROOT / "examples"), "--db", str(db), "-q")
+    unspun("run", str(SEEDS), str(EXAMPLES), "--db", str(db), "-q")
     first = _export(db, tmp_path / "one")
-    again = json.loads(unspun("run", str(SEEDS), str(ROOT / "examples"), "--db", str(db), "--json").stdout)
+    again = json.loads(unspun("run", str(SEEDS), str(EXAMPLES), "--db", str(db), "--json").stdout)
     assert again["new_articles"] == 0 and again["stories_updated"] == 0 and again["already_stored"] == 28
     assert _export(db, tmp_path / "two") == first
 

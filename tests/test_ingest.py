@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEEDS, unspun
 
+from conftest import DATA, SEEDS, unspun
 from unspun.records import Article, InputError
 from unspun.stages.ingest import Skipped, decode_bytes, iter_inputs
 from unspun.textutil import words

@@ -9,13 +9,22 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import SEEDS
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import SEEDS
 from unspun.pipeline import run
 from unspun.records import (
-    RECORD_TYPES, Article, Fact, MetaEvidence, Removal, Span, dumps, from_json, json_schema, to_json,
+    RECORD_TYPES,
+    Article,
+    Fact,
+    MetaEvidence,
+    Removal,
+    Span,
+    dumps,
+    from_json,
+    json_schema,
+    to_json,
 )
 from unspun.storage import SQLiteStore
 

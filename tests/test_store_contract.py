@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
 
+from conftest import SEEDS
 from unspun.errors import StoreError
 from unspun.pipeline import PipelineConfig, process_article
 from unspun.records import Article, DuplicateLink, InputError, Story
