@@ -3,7 +3,7 @@ resolved against a publication date.
 
 Written by hand rather than with dateparser because news needs the reverse of what a
 general parser assumes: "on Friday" in a report means the Friday *before* the publication
-date, and a month-day without a year means the latest such day not after publication.
+date, and a month-day without a year means the nearest such day to publication.
 """
 
 from __future__ import annotations
@@ -64,11 +64,12 @@ def _build(m: re.Match[str], base: date | None) -> tuple[str | None, str | None]
     if g.get("y"):
         year = int(g["y"])
     elif base is not None:
-        # No year: the latest such day not after publication (a report looks back).
-        year = base.year
+        # No year: the year that puts the day nearest the publication date.  Reports mostly
+        # look back ("on September 14" in an October story) but also ahead ("takes office on
+        # 1 December" in a November one); the nearest reading is right for both.
         try:
-            if date(year, month, day) > base + timedelta(days=1):
-                year -= 1
+            year = min((base.year - 1, base.year, base.year + 1),
+                       key=lambda y: (abs((date(y, month, day) - base).days), -y))
         except ValueError:
             return None, "not a calendar date"
     else:

@@ -89,7 +89,12 @@ def sentences(text: str) -> list[tuple[int, int]]:
         chunk = para.group()
         start = 0
         for m in _END.finditer(chunk):
-            if _ABBREV.search(chunk[start : m.end()]):
+            piece = chunk[start : m.end()]
+            if _ABBREV.search(piece):
+                continue
+            # Inside an open quotation the speaker is still talking: keep the quote whole,
+            # unless the quote marks are so unbalanced that the sentence would run on (600).
+            if (piece.count("“") > piece.count("”") or piece.count('"') % 2) and len(piece) < 600:
                 continue
             spans.append((base + start, base + m.end()))
             start = m.end()
