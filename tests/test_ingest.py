@@ -136,3 +136,21 @@ def test_ids_depend_on_content_not_on_order(tmp_path: Path, order: int) -> None:
     paths = files if order == 0 else list(reversed(files))
     ids = sorted(i.id for i in iter_inputs(paths) if isinstance(i, Article))
     assert ids == sorted(i.id for i in iter_inputs([SEEDS]) if isinstance(i, Article))
+
+
+def test_a_mistyped_path_is_a_usage_error(tmp_path: Path) -> None:
+    proc = unspun("run", str(SEEDS), str(tmp_path / "typo"), "--db", str(tmp_path / "x.db"), check=False)
+    assert proc.returncode == 2 and "no such file or directory" in proc.stderr
+    assert not (tmp_path / "x.db").exists() or json.loads(
+        unspun("stories", "--db", str(tmp_path / "x.db"), "--json").stdout) == []
+
+
+def test_jsonl_streams_records_in_mixed_encodings(tmp_path: Path) -> None:
+    seed = SEED_003.read_text(encoding="utf-8").replace("\u00a0", " ")
+    good = json.dumps({"id": "one", "text": seed}, ensure_ascii=False).encode("utf-8")
+    legacy = json.dumps({"id": "two", "text": "Caf\u00e9 " + seed[:400]}, ensure_ascii=False).encode("cp1252", errors="replace")
+    f = tmp_path / "mixed.jsonl"
+    f.write_bytes(good + b"\n\n" + legacy + b"\n")
+    arts = [i for i in iter_inputs([f]) if isinstance(i, Article)]
+    assert [a.source.rsplit("#", 1)[1] for a in arts] == ["one", "two"]
+    assert arts[1].text.startswith("Café ")

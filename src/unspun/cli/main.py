@@ -116,6 +116,9 @@ def _report_problems(s: RunSummary) -> None:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
+    missing = [p for p in a.paths if not (Path(p).exists() or Path(p).is_symlink())]
+    if missing:
+        raise NotFoundError(f"no such file or directory: {', '.join(missing)}")
     cfg = PipelineConfig(ingest=IngestOptions(max_bytes=a.max_bytes), dedup=DedupConfig(threshold=a.dup_threshold))
     with open_store(a.db) as store:
         summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet))

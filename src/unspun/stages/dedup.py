@@ -8,6 +8,7 @@ then most complete), never dropped.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
@@ -65,6 +66,7 @@ def _integral(f: object, a: float, b: float, steps: int = 200) -> float:
     return sum(f(a + (i + 0.5) * h) for i in range(steps)) * h  # type: ignore[operator]
 
 
+@functools.lru_cache(maxsize=32)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """Bands and rows whose S-curve best separates pairs below and above ``threshold``.
 

@@ -205,21 +205,33 @@ def articles_from_json_records(
         yield article_from_text(f.url or (f"{source}#{rid}" if rid else where), text, fields=f, key=key)
 
 
-def _jsonl_records(source: str, text: str) -> Iterator[tuple[int, Any]]:
-    for n, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield n, _error(f"{source}#L{n}", "bad_json", str(exc))
+def _jsonl_records(source: str, path: Path) -> Iterator[tuple[int, Any]]:
+    """Records of a JSONL file, read a line at a time: a feed of any size streams through."""
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            line, _enc = decode_bytes(raw)
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, _error(f"{source}#L{n}", "bad_json", str(exc))
 
 
 def _read_file(path: Path, opts: IngestOptions) -> Iterator[Article | InputError | Skipped]:
     source = str(path)
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        try:
+            if path.stat().st_size == 0:
+                yield _error(source, "empty", "the file is empty")
+                return
+            yield from articles_from_json_records(source, _jsonl_records(source, path), opts.max_bytes)
+        except OSError as exc:
+            yield _error(source, "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}")
+        return
     try:
         size = path.stat().st_size
-        if size > opts.max_bytes and path.suffix.lower() not in JSONL_SUFFIXES:
+        if size > opts.max_bytes:
             yield _error(source, "too_large", f"{size} bytes is over the {opts.max_bytes}-byte limit (--max-bytes)")
             return
         data = path.read_bytes()
@@ -234,9 +246,7 @@ def _read_file(path: Path, opts: IngestOptions) -> Iterator[Article | InputError
         return
     text, encoding = decode_bytes(data)
     suffix = path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        yield from articles_from_json_records(source, _jsonl_records(source, text), opts.max_bytes)
-    elif suffix in JSON_SUFFIXES:
+    if suffix in JSON_SUFFIXES:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
