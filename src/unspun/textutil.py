@@ -15,6 +15,7 @@ __all__ = [
     "body_sentences",
     "content_tokens",
     "fold",
+    "jaccard",
     "normalize_for_hash",
     "sentences",
     "word_spans",
@@ -119,3 +120,8 @@ def body_sentences(text: str, removed: list[tuple[int, int]]) -> list[tuple[int,
             out.extend((pos + s, pos + e) for s, e in sentences(text[pos:start]))
         pos = max(pos, end)
     return out
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Overlap of two word sets: shared over all, 0 for two empty sets."""
+    return len(a & b) / len(a | b) if a or b else 0.0

@@ -25,7 +25,7 @@ from ..records import (
     Story,
     TimelineEntry,
 )
-from ..textutil import body_sentences, content_tokens
+from ..textutil import body_sentences, content_tokens, jaccard
 
 __all__ = ["BriefConfig", "make_brief", "support"]
 
@@ -39,10 +39,6 @@ class BriefConfig:
     # A chosen sentence that shares half its words with one already chosen repeats it.
     redundant: float = 0.5
     min_words: int = 8
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def support(sentence: str, cited: Sequence[str]) -> float:
@@ -80,7 +76,7 @@ def _summary(story_articles: Sequence[Article], cfg: BriefConfig) -> list[BriefS
         for v in units:
             if v.article.id == u.article.id:
                 continue
-            sim = _jaccard(u.toks, v.toks)
+            sim = jaccard(u.toks, v.toks)
             if sim >= cfg.same_point and sim > u.backers.get(v.article.id, (0.0, 0, 0))[0]:
                 u.backers[v.article.id] = (sim, v.start, v.end)
     units.sort(key=lambda u: (-u.score(), u.article.published_at or "9999", u.article.id, u.pos))
@@ -88,7 +84,7 @@ def _summary(story_articles: Sequence[Article], cfg: BriefConfig) -> list[BriefS
     for u in units:
         if len(chosen) >= cfg.max_sentences:
             break
-        if all(_jaccard(u.toks, c.toks) < cfg.redundant for c in chosen):
+        if all(jaccard(u.toks, c.toks) < cfg.redundant for c in chosen):
             chosen.append(u)
     chosen.sort(key=lambda u: (u.article.published_at or "9999", u.article.id, u.pos))
     by_id = {a.id: a for a in story_articles}

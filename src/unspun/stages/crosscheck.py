@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..records import Article, Fact, FactCheck, content_id
-from ..textutil import content_tokens, words
+from ..textutil import content_tokens, jaccard, words
 
 __all__ = ["CrossCheckConfig", "crosscheck_story", "quote_diff"]
 
@@ -56,10 +56,6 @@ def _distinct_speakers(names: list[str]) -> list[str]:
         if not any(k[-len(d):] == d or d[-len(k):] == k for d in distinct):
             distinct.append(k)
     return [" ".join(k) for k in distinct]
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def quote_diff(a: str, b: str) -> tuple[float, list[str]]:
@@ -145,7 +141,7 @@ def crosscheck_story(
     qty = [f for f in facts if f.kind == "quantity" and _head(f.what) and f.number is not None]
 
     def qty_link(a: Fact, b: Fact) -> float | None:
-        sim = _jaccard(ctx[a.id], ctx[b.id])
+        sim = jaccard(ctx[a.id], ctx[b.id])
         return sim if _head(a.what) == _head(b.what) and sim >= cfg.context_jaccard else None
 
     def bounds(f: Fact) -> tuple[float, float]:
@@ -209,7 +205,7 @@ def crosscheck_story(
     events = [f for f in facts if f.kind == "event" and f.when and len(f.when) == 10]
 
     def event_link(a: Fact, b: Fact) -> float | None:
-        sim = _jaccard(ctx[a.id], ctx[b.id])
+        sim = jaccard(ctx[a.id], ctx[b.id])
         return sim if a.when == b.when and sim >= cfg.context_jaccard else None
 
     for g in _groups(events, event_link):
