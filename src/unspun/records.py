@@ -326,11 +326,21 @@ def _decode(tp: Any, value: Any) -> Any:
     return value
 
 
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    """Type hints per record class, resolved once: decoding is on every store read."""
+    if cls not in _HINTS:
+        _HINTS[cls] = get_type_hints(cls)
+    return _HINTS[cls]
+
+
 def from_json(cls: type[T], data: Any) -> T:
     """Decode what :func:`to_json` produced back into a record of type ``cls``."""
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__} needs a JSON object, got {type(data).__name__}")
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     kwargs = {
         f.name: _decode(hints[f.name], data[f.name])
         for f in dataclasses.fields(cls)  # type: ignore[arg-type]

@@ -43,6 +43,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 def fold(text: str) -> str:
     """Casefold and strip diacritics, so 'Vučić' and 'Vucic' compare equal."""
+    if text.isascii():  # most news text: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
 

@@ -35,7 +35,10 @@ class ProvenanceConfig:
     late_days: int = 21
 
 
-def _units(article: Article) -> list[tuple[int, int, frozenset[str]]]:
+Units = list[tuple[int, int, frozenset[str]]]
+
+
+def _units(article: Article) -> Units:
     removed = [(r.span.start, r.span.end) for r in article.removals]
     out = []
     for s, e in body_sentences(article.text, removed):
@@ -46,9 +49,13 @@ def _units(article: Article) -> list[tuple[int, int, frozenset[str]]]:
     return out
 
 
-def align(copy: Article, origin: Article, cfg: ProvenanceConfig) -> tuple[list[AlignedPair], float]:
+def align(
+    copy: Article, origin: Article, cfg: ProvenanceConfig, units: dict[str, Units] | None = None
+) -> tuple[list[AlignedPair], float]:
     """Aligned sentence pairs of ``copy`` against ``origin`` and the share of ``copy`` carried."""
-    cu, ou = _units(copy), _units(origin)
+    units = units if units is not None else {}
+    cu = units[copy.id] if copy.id in units else _units(copy)
+    ou = units[origin.id] if origin.id in units else _units(origin)
     pairs: list[AlignedPair] = []
     carried = total = 0
     for s, e, grams in cu:
@@ -64,10 +71,10 @@ def align(copy: Article, origin: Article, cfg: ProvenanceConfig) -> tuple[list[A
     return pairs, (carried / total if total else 0.0)
 
 
-def derive(a: Article, b: Article, cfg: ProvenanceConfig) -> Derivation | None:
+def derive(a: Article, b: Article, cfg: ProvenanceConfig, units: dict[str, Units] | None = None) -> Derivation | None:
     """The derivation between two articles if one is shown to carry the other, else None."""
-    pairs_ab, cov_ab = align(a, b, cfg)
-    pairs_ba, cov_ba = align(b, a, cfg)
+    pairs_ab, cov_ab = align(a, b, cfg, units)
+    pairs_ba, cov_ba = align(b, a, cfg, units)
     if max(cov_ab, cov_ba) < cfg.derived_coverage:
         return None
     da, db = a.published_at, b.published_at
@@ -118,10 +125,11 @@ def trace_story(articles: Sequence[Article], cfg: ProvenanceConfig | None = None
     """Derivations between the articles of one story and each article's signals."""
     cfg = cfg or ProvenanceConfig()
     arts = sorted(articles, key=lambda a: a.id)
+    units = {a.id: _units(a) for a in arts}  # once per article, not once per pair
     derivations = []
     for i, a in enumerate(arts):
         for b in arts[i + 1 :]:
-            d = derive(a, b, cfg)
+            d = derive(a, b, cfg, units)
             if d is not None:
                 derivations.append(d)
     dated = sorted(a.published_at[:10] for a in arts if a.published_at)
