@@ -18,6 +18,7 @@ __all__ = [
     "find_dates",
     "parse_date_line",
     "resolve_relative",
+    "to_date",
 ]
 
 MONTHS = {

@@ -3,7 +3,7 @@
 Every derived thing points back into an article through a :class:`Span`; spans index into
 ``Article.text`` (the decoded input text with newlines normalized to ``\\n``), so a removal,
 a fact and a citation all share one coordinate system.  ``Article.clean_text`` is ``text`` with
-the removed spans cut out; :func:`clean_to_text_offset` maps a clean offset back.
+the removed spans cut out (and blank-line runs collapsed): it is for reading, never for spans.
 
 The codec (:func:`to_json` / :func:`from_json`) and the JSON Schema generator
 (:func:`json_schema`) are driven by the type hints, so a field added to a record is encoded,
@@ -37,7 +37,6 @@ __all__ = [
     "Span",
     "Story",
     "TimelineEntry",
-    "clean_to_text_offset",
     "content_id",
     "dumps",
     "from_json",
@@ -269,17 +268,6 @@ RECORD_TYPES: tuple[type[Any], ...] = (
 )
 
 T = TypeVar("T")
-
-
-def clean_to_text_offset(article: Article, clean_offset: int) -> int:
-    """Map an offset in ``clean_text`` back to ``text``, skipping the removed spans."""
-    offset = clean_offset
-    for removal in sorted(article.removals, key=lambda r: r.span.start):
-        if removal.span.start <= offset:
-            offset += removal.span.end - removal.span.start
-        else:
-            break
-    return offset
 
 
 # --- the codec -------------------------------------------------------------------------

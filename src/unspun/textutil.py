@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 
 __all__ = [
     "STOPWORDS",
@@ -18,7 +17,6 @@ __all__ = [
     "jaccard",
     "normalize_for_hash",
     "sentences",
-    "word_spans",
     "words",
 ]
 
@@ -52,12 +50,6 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Folded word tokens (letters and digits, inner apostrophes kept)."""
     return _WORD.findall(fold(text))
-
-
-def word_spans(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, word) for each word of ``text``, with offsets into ``text`` itself."""
-    for m in _WORD.finditer(text):
-        yield m.start(), m.end(), m.group()
 
 
 def content_tokens(text: str) -> list[str]:

@@ -24,10 +24,6 @@ __all__ = ["STAGE", "LineLabel", "classify_lines", "clean_article"]
 
 STAGE = "clean"
 
-# Reasons that are metadata rather than junk: the line leaves the body and becomes a field.
-METADATA_REASONS = frozenset({"title", "byline", "dateline", "date_prefix", "credit"})
-
-
 @dataclass(frozen=True, slots=True)
 class LineLabel:
     start: int
