@@ -41,9 +41,10 @@ def seed_articles() -> dict[str, Article]:
     return out
 
 
-def unspun(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def unspun(*args: str, cwd: Path | None = None, check: bool = True,
+           env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env_extra or {})}
     proc = subprocess.run([sys.executable, "-m", "unspun", *args], cwd=cwd, capture_output=True, text=True,
                           env=env, timeout=600)
     if check and proc.returncode != 0:

@@ -36,6 +36,7 @@ __all__ = [
     "load_wcxb",
     "run_clean_eval",
     "score_seeds",
+    "score_wcxb_metadata",
     "token_prf",
 ]
 
@@ -166,6 +167,48 @@ def score_extraction(pages: Iterator[tuple[str, str, str]],
     return {name: _average(r) for name, r in rows.items()}
 
 
+def _norm_words(value: str | None) -> str:
+    return " ".join(_TOKEN.findall((value or "").lower()))
+
+
+def score_wcxb_metadata(folder: Path, limit: int | None = None) -> dict[str, dict[str, float | int]]:
+    """Share of pages whose title, author and date match WCXB's gold, for unspun and trafilatura.
+
+    Titles and authors match when their lower-cased words are equal; dates when the calendar
+    day is.  Pages without a gold value for a field do not count for that field.
+    """
+    import trafilatura
+
+    hits = {"unspun": Counter[str](), "trafilatura": Counter[str]()}
+    totals: Counter[str] = Counter()
+    for i, page in enumerate(sorted((folder / "html").glob("*.html*"))):
+        if limit is not None and i >= limit:
+            break
+        truth = folder / "ground-truth" / f"{page.name.split('.')[0]}.json"
+        if not truth.exists():
+            continue
+        gold = json.loads(truth.read_text(encoding="utf-8")).get("ground_truth", {})
+        raw = gzip.decompress(page.read_bytes()) if page.suffix == ".gz" else page.read_bytes()
+        html = _decode_page(raw)
+        ex = extract_html(html)
+        doc = trafilatura.bare_extraction(html, with_metadata=True)
+        ours = {"title": ex.fields.title, "author": ex.fields.byline, "date": ex.fields.published_at} if ex else {}
+        theirs = {"title": getattr(doc, "title", None), "author": getattr(doc, "author", None),
+                  "date": getattr(doc, "date", None)} if doc is not None else {}
+        for field, key in (("title", "title"), ("author", "author"), ("date", "publish_date")):
+            want = gold.get(key)
+            if not want:
+                continue
+            totals[field] += 1
+            for system, got in (("unspun", ours.get(field)), ("trafilatura", theirs.get(field))):
+                if field == "date":
+                    hits[system][field] += bool(got) and str(got)[:10] == str(want)[:10]
+                else:
+                    hits[system][field] += _norm_words(got) == _norm_words(want) != ""
+    return {system: {**{f: round(h[f] / totals[f], 4) if totals[f] else 0.0 for f in ("title", "author", "date")},
+                     "n": totals["title"]} for system, h in hits.items()}
+
+
 def score_seeds(folder: Path) -> Score:
     """Line-level precision and recall of junk removal against ``gold.json``'s ``junk_lines``.
 
@@ -202,6 +245,8 @@ def run_clean_eval(paths: dict[str, Path], limit: int | None = None) -> dict[str
             pages = (p for i, p in enumerate(pages) if i < limit)
         scores = score_extraction(pages, systems)
         out["extraction"][name] = {system: s.as_dict() for system, s in scores.items()}
+    if "wcxb" in paths:
+        out["metadata_wcxb"] = score_wcxb_metadata(paths["wcxb"], limit)
     if "seeds" in paths:
         out["seeds"] = score_seeds(paths["seeds"]).as_dict()
     return out
@@ -223,6 +268,10 @@ def format_table(result: dict[str, Any]) -> str:
     if sets:
         lines.append("")
         lines.append("pages: " + ", ".join(f"{s} {result['extraction'][s]['unspun']['n']}" for s in sets))
+    if result.get("metadata_wcxb"):
+        lines += ["", "| metadata on wcxb (share of pages matching gold) | title | author | date |", "|---|---:|---:|---:|"]
+        for system, m in result["metadata_wcxb"].items():
+            lines.append(f"| {system} | {m['title']:.4f} | {m['author']:.4f} | {m['date']:.4f} |")
     if result.get("seeds"):
         sd = result["seeds"]
         if lines:

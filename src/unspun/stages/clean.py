@@ -101,6 +101,17 @@ def _code_dense(line: str) -> bool:
 
 
 def _single_line_reason(line: str, title_key: str | None) -> str | None:
+    """The junk reason of one line on its own, or None.
+
+    The word limits keep each rule to lines of the size that junk of its kind has, so a body
+    sentence that happens to mention cookies or newsletters is not cut:
+
+    * prompts ("Share", "Leave a comment") are a few words: 8;
+    * related-article markers ("You may also like") and photo credits: 10;
+    * headline-like alternate titles: 30, the longest headline form seen in the seeds and L3S;
+    * subscribe, cookie and paywall notices run to one or two sentences: 30-40;
+    * captions with a credit run up to a short paragraph: 70 words.
+    """
     s = line.strip()
     n_words = len(s.split())
     if title_key is not None and normalize_for_hash(s) == title_key:

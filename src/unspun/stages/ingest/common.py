@@ -162,5 +162,6 @@ def pick_field(record: Mapping[str, Any], name: str, columns: Mapping[str, str] 
         if isinstance(value, (list, tuple)):
             value = "; ".join(str(v) for v in value if v)
         if value is not None and str(value).strip() and str(value) != "nan":
-            return str(value).strip()
+            # Text is kept exactly as given, so spans point into what the user supplied.
+            return str(value) if name in ("text", "html") else str(value).strip()
     return None

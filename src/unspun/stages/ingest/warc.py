@@ -53,6 +53,11 @@ def _record_article(rec: Any, path: str, opts: IngestOptions, skipped: Counter[s
     body = rec.content_stream().read(opts.max_bytes + 1)
     if len(body) > opts.max_bytes:
         return input_error(where, "too_large", f"the record body is over the {opts.max_bytes}-byte limit")
+    missing = getattr(rec.raw_stream, "limit", 0)
+    if isinstance(missing, int) and missing > 0:
+        # The record declares more bytes than the file holds: the archive was cut off here.
+        # A part of a page is not the page, so it is an error, not a shorter article.
+        return input_error(where, "corrupt_warc", f"the record is truncated: {missing} of {rec.length} bytes missing")
     if not body.strip():
         return input_error(where, "empty", "the record body is empty")
     if looks_binary(body):
