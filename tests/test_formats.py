@@ -257,3 +257,21 @@ def test_language_detection_on_semeval_texts() -> None:
             total += 1
             right += found is not None and found.value == lang
     assert right / total >= 0.95, (right, total)
+
+
+def test_hostile_html_is_inert_or_a_clear_error(tmp_path: Path) -> None:
+    seed = (SEEDS / "003_e157552f8d2aabdd.txt").read_text(encoding="utf-8")
+    paras = "".join(f'<p onclick="alert(1)">{line}<img src=x onerror="alert(2)"></p>'
+                    for line in seed.split("\n") if len(line.split()) > 12)
+    (tmp_path / "hostile.html").write_text(
+        "<html><head><title><script>alert(3)</script></title></head><body><article>" + paras
+        + "<script>document.write('<p>injected by script</p>')</script></article></body></html>", encoding="utf-8")
+    (tmp_path / "deep.html").write_text("<html><body>" + "<div>" * 100_000 + paras + "</div>" * 100_000
+                                        + "</body></html>", encoding="utf-8")
+    items = {Path(i.source).name: i for i in iter_inputs([tmp_path]) if not isinstance(i, Skipped)}
+    hostile = items["hostile.html"]
+    assert isinstance(hostile, Article)
+    assert "injected by script" not in hostile.text and "alert(" not in hostile.text and "onerror" not in hostile.text
+    assert "unprecedented" in hostile.text  # the body survives
+    deep = items["deep.html"]  # past libxml2's depth limit: refused with a reason, not a crash
+    assert isinstance(deep, InputError) and deep.reason == "no_main_text" and "malformed" in deep.detail

@@ -75,7 +75,8 @@ def _html_article(source: str, text: str, encoding: str, url: str | None = None,
                   base: Fields | None = None) -> Article | InputError:
     ex = extract_html(text, url)
     if ex is None:
-        return input_error(source, "no_main_text", "no main text found in this HTML page")
+        return input_error(source, "no_main_text",
+                           "no main text found in this HTML page (empty, script-only, or too malformed to parse)")
     fields = ex.fields
     if base is not None:  # what the feed said first, then what the page declares
         for ev in fields.evidence:
