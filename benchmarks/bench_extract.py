@@ -25,19 +25,9 @@ from pathlib import Path
 
 import trafilatura
 
-from unspun.evaluation.clean import load_l3s, load_wcxb
-from unspun.stages import clean
-from unspun.stages.ingest.common import article_from_text
-from unspun.stages.ingest.html import extract_html
+from unspun.evaluation.clean import extract_and_clean, load_l3s, load_wcxb
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _unspun(html: str) -> object:
-    ex = extract_html(html)
-    if ex is None:
-        return None
-    return clean.clean_article(article_from_text("page", ex.text + "\n", fields=ex.fields))
 
 
 def main() -> None:
@@ -56,7 +46,7 @@ def main() -> None:
     systems: dict[str, Callable[[str], object]] = {
         "trafilatura": lambda h: trafilatura.extract(h),
         "trafilatura+metadata": lambda h: trafilatura.bare_extraction(h, with_metadata=True),
-        "unspun": _unspun,
+        "unspun": extract_and_clean,
     }
     for fn in systems.values():  # warm-up: imports, regex and dateparser caches, language model
         for h in pages[:20]:

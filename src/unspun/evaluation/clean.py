@@ -24,13 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..records import Article
 from ..stages import clean
 from ..stages.ingest.common import article_from_text, decode_bytes
-from ..stages.ingest.html import extract_html, html_to_text, parse_html
+from ..stages.ingest.html import extract_html, parse_html, readability_text
 
 __all__ = [
     "DEFAULT_DATA",
     "Score",
+    "extract_and_clean",
     "extraction_systems",
     "load_l3s",
     "load_wcxb",
@@ -87,8 +89,8 @@ def _decode_page(data: bytes) -> str:
     return decode_bytes(data, m.group(1).decode("ascii", "replace") if m else None)[0]
 
 
-def load_wcxb(folder: Path) -> Iterator[tuple[str, str, str]]:
-    """(page id, HTML, gold main text) for each page of a WCXB-format folder."""
+def _wcxb_pages(folder: Path) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(page id, HTML, ``ground_truth`` object) for each page of a WCXB-format folder."""
     for page in sorted((folder / "html").glob("*.html*")):
         pid = page.name.split(".")[0]
         truth = folder / "ground-truth" / f"{pid}.json"
@@ -96,7 +98,13 @@ def load_wcxb(folder: Path) -> Iterator[tuple[str, str, str]]:
             continue
         raw = gzip.decompress(page.read_bytes()) if page.suffix == ".gz" else page.read_bytes()
         gold = json.loads(truth.read_text(encoding="utf-8")).get("ground_truth", {})
-        yield pid, _decode_page(raw), gold.get("main_content") or ""
+        yield pid, _decode_page(raw), gold
+
+
+def load_wcxb(folder: Path) -> Iterator[tuple[str, str, str]]:
+    """(page id, HTML, gold main text) for each page of a WCXB-format folder."""
+    for pid, html, gold in _wcxb_pages(folder):
+        yield pid, html, gold.get("main_content") or ""
 
 
 def load_l3s(folder: Path) -> Iterator[tuple[str, str, str]]:
@@ -113,12 +121,17 @@ def load_l3s(folder: Path) -> Iterator[tuple[str, str, str]]:
             yield ann.stem, _decode_page(original.read_bytes()), gold
 
 
-def _unspun(html: str) -> str:
+def extract_and_clean(html: str) -> Article | None:
+    """What unspun makes of a page before the later stages: extraction, then the clean stage."""
     ex = extract_html(html)
     if ex is None:
-        return ""
-    article = article_from_text("page", ex.text + "\n", fields=ex.fields)
-    return clean.clean_article(article).clean_text or ""
+        return None
+    return clean.clean_article(article_from_text("page", ex.text + "\n", fields=ex.fields))
+
+
+def _unspun(html: str) -> str:
+    article = extract_and_clean(html)
+    return article.clean_text if article is not None else ""
 
 
 def _trafilatura(html: str) -> str:
@@ -133,16 +146,6 @@ def _trafilatura_no_comments(html: str) -> str:
     return trafilatura.extract(html, include_comments=False) or ""
 
 
-def _readability(html: str) -> str:
-    from readability import Document
-
-    try:
-        tree = parse_html(Document(html).summary(html_partial=True))
-    except Exception:
-        return ""
-    return html_to_text(tree) if tree is not None else ""
-
-
 def extraction_systems() -> dict[str, Callable[[str], str]]:
     """The systems compared, by the name the table shows.
 
@@ -154,7 +157,7 @@ def extraction_systems() -> dict[str, Callable[[str], str]]:
         "unspun": _unspun,
         "trafilatura": _trafilatura,
         "trafilatura-no-comments": _trafilatura_no_comments,
-        "readability-lxml": _readability,
+        "readability-lxml": readability_text,
     }
 
 
@@ -181,15 +184,9 @@ def score_wcxb_metadata(folder: Path, limit: int | None = None) -> dict[str, dic
 
     hits = {"unspun": Counter[str](), "trafilatura": Counter[str]()}
     totals: Counter[str] = Counter()
-    for i, page in enumerate(sorted((folder / "html").glob("*.html*"))):
+    for i, (_pid, html, gold) in enumerate(_wcxb_pages(folder)):
         if limit is not None and i >= limit:
             break
-        truth = folder / "ground-truth" / f"{page.name.split('.')[0]}.json"
-        if not truth.exists():
-            continue
-        gold = json.loads(truth.read_text(encoding="utf-8")).get("ground_truth", {})
-        raw = gzip.decompress(page.read_bytes()) if page.suffix == ".gz" else page.read_bytes()
-        html = _decode_page(raw)
         ex = extract_html(html)
         doc = trafilatura.bare_extraction(html, with_metadata=True)
         ours = {"title": ex.fields.title, "author": ex.fields.byline, "date": ex.fields.published_at} if ex else {}

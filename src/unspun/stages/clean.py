@@ -197,7 +197,7 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
                     if when:
                         put("published_at", when, "byline_date", 0.9, s, e)
                 reason = "byline"
-            elif dm and len(stripped.split()) <= 12 and parse_date_line(dm.group("when"), base):
+            elif dm and n_words_line <= 12 and parse_date_line(dm.group("when"), base):
                 put("published_at", parse_date_line(dm.group("when"), base) or "", "dateline", 0.9, s, e)
                 reason = "dateline"
         if reason is None and _CREDIT.search(stripped) and n_words_line <= 30:

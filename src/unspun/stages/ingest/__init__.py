@@ -36,7 +36,7 @@ from .common import (
 )
 from .feeds import articles_from_feed, looks_like_feed
 from .fetch import Fetcher, FetchError, FetchOptions
-from .html import extract_html
+from .html import html_article
 from .tabular import articles_from_records, csv_records, jsonl_records, parquet_records
 from .warc import articles_from_warc
 
@@ -71,20 +71,6 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _html_article(source: str, text: str, encoding: str, url: str | None = None,
-                  base: Fields | None = None) -> Article | InputError:
-    ex = extract_html(text, url)
-    if ex is None:
-        return input_error(source, "no_main_text",
-                           "no main text found in this HTML page (empty, script-only, or too malformed to parse)")
-    fields = ex.fields
-    if base is not None:  # what the feed said first, then what the page declares
-        for ev in fields.evidence:
-            base.put(ev.name, ev.value, ev.method, ev.confidence)
-        fields = base
-    return article_from_text(source, ex.text + "\n", encoding=encoding, fields=fields, key=fields.url or url)
-
-
 class _Reader:
     def __init__(self, opts: IngestOptions) -> None:
         self.opts = opts
@@ -114,7 +100,7 @@ class _Reader:
             return
         text, encoding = decode_bytes(resp.body, resp.charset)
         if "html" in resp.content_type or looks_html(text):
-            yield _html_article(resp.url, text, encoding, resp.url, base)
+            yield html_article(resp.url, text, encoding=encoding, url=resp.url, base=base)
         else:
             f = base or Fields()
             f.put("url", resp.url, "fetched_url", 0.8)
@@ -161,8 +147,9 @@ class _Reader:
         if looks_binary(data):
             yield input_error(source, "binary", "the file holds binary data, not text or HTML")
             return
-        if suffix in FEED_SUFFIXES or (suffix not in HTML_SUFFIXES and looks_like_feed(data)):
-            if looks_like_feed(data):
+        is_feed = looks_like_feed(data)
+        if suffix in FEED_SUFFIXES or (suffix not in HTML_SUFFIXES and is_feed):
+            if is_feed:
                 yield from articles_from_feed(source, data, self.follow if self.opts.follow_feed_links else None)
             else:
                 yield Skipped(source, "XML that is not an RSS or Atom feed")
@@ -182,7 +169,7 @@ class _Reader:
             yield from articles_from_records(source, ((f"{source}#L{n}", i) for n, i in enumerate(items, 1)),
                                              self.opts)
         elif suffix in HTML_SUFFIXES or looks_html(text):
-            yield _html_article(source, text, encoding)
+            yield html_article(source, text, encoding=encoding)
         elif suffix in TEXT_SUFFIXES:
             yield article_from_text(source, text, encoding=encoding)
         else:

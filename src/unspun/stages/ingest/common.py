@@ -12,6 +12,8 @@ from ...records import Article, InputError, MetaEvidence, content_id
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "FIELD_ALIASES",
+    "USER_AGENT",
+    "FetchOptions",
     "Fields",
     "IngestOptions",
     "Skipped",
@@ -27,6 +29,8 @@ __all__ = [
 # few megabytes of HTML; anything past this is a dump, a log or an archive by mistake.
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
+USER_AGENT = "unspun/0.1 (+https://github.com/unspun/unspun; news provenance research)"
+
 # Field names seen in news dumps (news-please, CC-NEWS exports, Kaggle sets), first match wins.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "text": ("text", "body", "content", "article", "maintext", "clean_text"),
@@ -41,17 +45,36 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class FetchOptions:
+    """How URLs are fetched; see :mod:`.fetch` for what each setting guards against."""
+
+    allow_private: bool = False
+    allow_networks: tuple[str, ...] = ()
+    # One request a second per host: the usual courtesy for crawlers without a Crawl-delay.
+    min_interval: float = 1.0
+    retries: int = 3
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+    timeout: float = 20.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+    respect_robots: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class IngestOptions:
     """How inputs are read.
 
     ``columns`` maps unspun's field names (``text``, ``title``, ``url``, ...) to the column or
     key names of a CSV, Parquet or JSONL input, for dumps whose names are not among
-    ``FIELD_ALIASES``.  ``fetch`` holds the network options; ``None`` means URLs are refused.
+    ``FIELD_ALIASES``.  ``fetch`` holds the network options (defaults when ``None``); the
+    network is used only for URLs given as inputs and, with ``follow_feed_links``, feed links.
     """
 
     max_bytes: int = DEFAULT_MAX_BYTES
     columns: Mapping[str, str] = field(default_factory=dict)
-    fetch: Any = None  # FetchOptions | None; typed loosely to keep this module free of the fetcher
+    fetch: FetchOptions | None = None
     follow_feed_links: bool = False
 
 

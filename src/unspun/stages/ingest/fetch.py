@@ -33,11 +33,10 @@ from email.message import Message
 from typing import Any
 
 from ...errors import UnspunError
-from .common import DEFAULT_MAX_BYTES
+from .common import USER_AGENT, FetchOptions
 
 __all__ = ["USER_AGENT", "FetchError", "FetchOptions", "Fetcher", "Response"]
 
-USER_AGENT = "unspun/0.1 (+https://github.com/unspun/unspun; news provenance research)"
 
 
 class FetchError(UnspunError):
@@ -49,22 +48,6 @@ class FetchError(UnspunError):
         self.reason = reason
         self.detail = detail
         self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class FetchOptions:
-    allow_private: bool = False
-    allow_networks: tuple[str, ...] = ()
-    # One request a second per host: the usual courtesy for crawlers without a Crawl-delay.
-    min_interval: float = 1.0
-    retries: int = 3
-    backoff: float = 1.0
-    max_backoff: float = 30.0
-    timeout: float = 20.0
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_redirects: int = 5
-    user_agent: str = USER_AGENT
-    respect_robots: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,19 +156,18 @@ class Fetcher:
         if root not in self._robots:
             # RFC 9309: a robots.txt that is missing (4xx) allows everything; one that cannot be
             # reached (5xx, network failure) means the site is not to be crawled for now.
-            parser: urllib.robotparser.RobotFileParser | None = urllib.robotparser.RobotFileParser()
-            assert parser is not None
+            rules = urllib.robotparser.RobotFileParser()
             try:
                 resp = self._request(root + "/robots.txt", robots=False)
-                parser.parse(resp.body.decode("utf-8", "replace").splitlines())
+                rules.parse(resp.body.decode("utf-8", "replace").splitlines())
             except FetchError as exc:
                 if exc.reason in ("blocked_address", "bad_url"):
                     raise
                 if exc.status is not None and 400 <= exc.status < 500:
-                    parser = None
-                else:
-                    parser.disallow_all = True  # type: ignore[attr-defined]  # set by read() too; not in typeshed
-            self._robots[root] = parser
+                    self._robots[root] = None
+                    return None
+                rules.disallow_all = True  # type: ignore[attr-defined]  # set by read() too; not in typeshed
+            self._robots[root] = rules
         return self._robots[root]
 
     # --- requests ---------------------------------------------------------------------
@@ -231,7 +213,7 @@ class Fetcher:
                     raise FetchError(url, "too_many_redirects", f"more than {self.opts.max_redirects} redirects")
                 current = urllib.parse.urljoin(current, resp.headers["location"])
                 continue
-            return Response(current, resp.status, resp.content_type, resp.charset, resp.body, resp.headers)
+            return resp
 
     def _with_retries(self, url: str, host: str, delay: float) -> Response:
         attempt = 0

@@ -26,9 +26,10 @@ from lxml import html as lxml_html
 from lxml.etree import ParserError
 
 from ...dates import parse_date_line
-from .common import Fields
+from ...records import Article, InputError
+from .common import Fields, article_from_text, input_error
 
-__all__ = ["Extraction", "extract_html", "html_metadata", "html_to_text", "parse_html"]
+__all__ = ["Extraction", "extract_html", "html_article", "html_metadata", "html_to_text", "parse_html", "readability_text"]
 
 # Below 250 characters of main text (about two sentences) trafilatura has usually latched on to
 # a teaser or a caption block rather than missed nothing; readability is then worth its cost.
@@ -152,19 +153,11 @@ def _split_authors(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in parts if 1 <= len(p.split()) <= 5 and p.strip())
 
 
-def _title_from_title_tag(title: str) -> str:
-    """'Headline | Site' or 'Headline - Site': drop the shorter site suffix."""
-    parts = re.split(r"\s+[|\u2013\u2014-]\s+|\s+::\s+", title)
-    if len(parts) > 1 and len(parts[0].split()) >= 3:
-        return parts[0]
-    return title
-
-
 def _strip_site(title: Any, site: str | None) -> str | None:
     """'Headline | Site', 'Headline - Site', 'Headline » Site' without the site part."""
     if not isinstance(title, str):
         return None
-    parts = re.split(r"\s+[|\u2013\u2014\u00bb-]\s+", title)
+    parts = re.split(r"\s+[|\u2013\u2014\u00bb-]\s+|\s+::\s+", title)
     if len(parts) > 1:
         tail = parts[-1].lower()
         if (site and tail in site.lower()) or (len(parts[-1].split()) <= 4 and len(parts[0].split()) >= 3):
@@ -195,7 +188,7 @@ def html_metadata(tree: Any, url: str | None = None) -> Fields:
         f.put("title", h1s[0], "h1", 0.6)
     t = tree.find(".//title")
     if t is not None and t.text:
-        f.put("title", _title_from_title_tag(t.text), "title_tag", 0.5)
+        f.put("title", _strip_site(t.text, site), "title_tag", 0.5)
 
     for obj in ld:
         for key in ("datePublished", "dateCreated"):
@@ -316,7 +309,8 @@ def _trafilatura_text(tree: Any, url: str | None) -> str:
     return ((getattr(doc, "text", None) or "") if doc is not None else "").strip()
 
 
-def _readability_text(html: str) -> str:
+def readability_text(html: str) -> str:
+    """The main text readability-lxml finds, with line breaks at blocks; empty when it fails."""
     from readability import Document
 
     try:
@@ -337,9 +331,30 @@ def extract_html(html: str, url: str | None = None) -> Extraction | None:
         fields.put("published_at", _date_fallback(tree, url), "htmldate", 0.6)
     text, method = (_trafilatura_text(tree, url) if tree is not None else ""), "trafilatura"
     if len(text) < FALLBACK_BELOW_CHARS:
-        alt = _readability_text(html)
+        alt = readability_text(html)
         if len(alt) > len(text):
             text, method = alt, "readability"
     if not text:
         return None
     return Extraction(text=text, method=method, fields=fields)
+
+
+def html_article(source: str, html: str, *, encoding: str = "utf-8", url: str | None = None,
+                 base: Fields | None = None, fallback_key: str | None = None) -> Article | InputError:
+    """An article from a page, or a ``no_main_text`` error.
+
+    ``base`` holds what the input said about the page before it was read (a feed entry's
+    title and date, a record's fields, a WARC record's crawl date): its values win, and the
+    page's own findings are added as further evidence.  The article's id is keyed on the
+    page's canonical URL, else ``url``, else ``fallback_key``, else the file name.
+    """
+    ex = extract_html(html, url)
+    if ex is None:
+        return input_error(source, "no_main_text",
+                           "no main text found in this HTML page (empty, script-only, or too malformed to parse)")
+    fields = ex.fields
+    if base is not None:
+        for ev in fields.evidence:
+            base.put(ev.name, ev.value, ev.method, ev.confidence)
+        fields = base
+    return article_from_text(source, ex.text + "\n", encoding=encoding, fields=fields, key=fields.url or url or fallback_key)

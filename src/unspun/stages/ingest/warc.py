@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ...records import Article, InputError, MetaEvidence
 from .common import IngestOptions, Skipped, article_from_text, decode_bytes, input_error, looks_binary
-from .html import extract_html
+from .html import html_article
 
 __all__ = ["articles_from_warc"]
 
@@ -67,14 +68,9 @@ def _record_article(rec: Any, path: str, opts: IngestOptions, skipped: Counter[s
     crawl = MetaEvidence(name="published_at", value=(rec.rec_headers.get_header("WARC-Date") or "")[:10],
                          method="warc_date_crawled", confidence=0.2)
     if is_html:
-        ex = extract_html(text, uri or None)
-        if ex is None:
-            return input_error(where, "no_main_text", "no main text found in this archived page")
-        ex.fields.evidence.append(crawl)
-        return article_from_text(uri or where, ex.text + "\n", encoding=encoding, fields=ex.fields,
-                                 key=ex.fields.url or uri or where)
-    art = article_from_text(uri or where, text, encoding=encoding, key=uri or where)
-    return art
+        art = html_article(uri or where, text, encoding=encoding, url=uri or None, fallback_key=where)
+        return replace(art, metadata=(*art.metadata, crawl)) if isinstance(art, Article) else art
+    return article_from_text(uri or where, text, encoding=encoding, key=uri or where)
 
 
 def articles_from_warc(path: Path, opts: IngestOptions) -> Iterator[Article | InputError | Skipped]:
