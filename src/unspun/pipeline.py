@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .engines.local import LocalEngine
+from .models import sentence_encoder
 from .records import Article, Fact, InputError, dumps
 from .stages import brief as brief_stage
 from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
@@ -40,6 +41,9 @@ class PipelineConfig:
     provenance: provenance.ProvenanceConfig = field(default_factory=provenance.ProvenanceConfig)
     crosscheck: crosscheck.CrossCheckConfig = field(default_factory=crosscheck.CrossCheckConfig)
     brief: brief_stage.BriefConfig = field(default_factory=brief_stage.BriefConfig)
+    # Semantic (MiniLM) sentence alignment in provenance; off, or with the model missing, only
+    # verbatim and lightly edited copies are found.
+    semantic: bool = True
 
 
 class Progress(Protocol):
@@ -142,6 +146,7 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
 def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory = _no_progress) -> int:
     """Provenance, cross-check and brief for every dirty story."""
     dirty = store.dirty_story_ids()
+    encoder = sentence_encoder() if cfg.semantic and dirty else None
     bar = progress("stories", len(dirty))
     links = store.duplicate_links()
     for sid in dirty:
@@ -152,7 +157,7 @@ def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory 
         dup_of = {link.article_id: link.canonical_id for link in links if link.article_id in arts}
         found = store.facts(story.article_ids)
         originals = [a for a in arts.values() if a.id not in dup_of]
-        derivations, signals = provenance.trace_story(originals, cfg.provenance)
+        derivations, signals = provenance.trace_story(originals, cfg.provenance, encoder)
         checks = crosscheck.crosscheck_story(sid, arts, found, dup_of, cfg.crosscheck)
         story_links = [link for link in links if link.article_id in arts]
         brief = brief_stage.make_brief(story, arts, found, checks, derivations, signals, story_links, cfg.brief)

@@ -31,6 +31,7 @@ __all__ = [
     "FactCheck",
     "InputError",
     "MetaEvidence",
+    "OutletProfile",
     "Removal",
     "Signal",
     "SourceEntry",
@@ -167,6 +168,23 @@ class Derivation:
     coverage: float
     direction: str
     pairs: tuple[AlignedPair, ...] = ()
+    # The arguments for the relation and its direction, in words ("published 3 days later").
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutletProfile:
+    """What is observed of one outlet across stories: how often it copies, carries junk, alters quotes."""
+
+    outlet: str
+    articles: int
+    derived: int
+    with_junk: int
+    altered_quotes: int
+    signals: tuple[str, ...] = ()
+    derived_share: float = 0.0
+    junk_share: float = 0.0
+    altered_quote_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +275,7 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     DuplicateLink,
     Story,
     AlignedPair,
+    OutletProfile,
     Signal,
     Derivation,
     Fact,

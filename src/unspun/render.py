@@ -61,8 +61,24 @@ def brief_markdown(brief: Brief) -> str:
         title = md_escape(src.title or "(untitled)")
         tail = f" — {'; '.join(extra)}" if extra else ""
         out.append(f"{num[src.article_id]}. {title} — {md_escape(_label(src))} — *{src.role}*{tail}")
+    if brief.derivations:
+        out += ["", "## Who copied whom", ""]
+        out += [f"- {md_escape(line)}" for line in _relations(brief, num)]
     out += ["", f"Coverage {brief.coverage:.0%} of sources cited · support {brief.support:.0%}", ""]
     return "\n".join(out)
+
+
+def _relations(brief: Brief, num: dict[str, int]) -> list[str]:
+    """One line per copy relation, in words, with its evidence count and reasons."""
+    out = []
+    for d in brief.derivations:
+        if d.copy_id not in num or d.origin_id not in num:
+            continue
+        verb = "is derived from" if d.relation == "derived" else "shares an origin with"
+        why = f": {'; '.join(d.reasons)}" if d.reasons else ""
+        out.append(f"[{num[d.copy_id]}] {verb} [{num[d.origin_id]}] ({d.coverage:.0%} carried, "
+                   f"{len(d.pairs)} aligned sentences){why}")
+    return out
 
 
 _CSS = """body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -108,5 +124,8 @@ def brief_html(brief: Brief) -> str:
             extra += " · signals: " + e(", ".join(s.signals))
         parts.append(f'<li id="src-{num[s.article_id]}">{e(s.title or "(untitled)")} — {e(_label(s))} '
                      f'<span class="role">{e(s.role)}</span>{extra}</li>')
-    parts.append(f"</ol><p>Coverage {brief.coverage:.0%} of sources cited · support {brief.support:.0%}</p></body></html>")
+    parts.append("</ol>")
+    if brief.derivations:
+        parts.append("<h2>Who copied whom</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in _relations(brief, num)) + "</ul>")
+    parts.append(f"<p>Coverage {brief.coverage:.0%} of sources cited · support {brief.support:.0%}</p></body></html>")
     return "\n".join(parts)

@@ -19,8 +19,9 @@ from .. import __version__
 from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, ConfigError, NotFoundError, UnspunError
 from ..export import FORMATS, export, story_export
 from ..pipeline import PipelineConfig, Progress, RunSummary, run
-from ..records import RECORD_TYPES, dumps, json_schema, to_json
+from ..records import RECORD_TYPES, Derivation, Signal, dumps, json_schema, to_json
 from ..render import brief_html, brief_markdown
+from ..stages import provenance
 from ..stages.dedup import DedupConfig
 from ..stages.ingest import DEFAULT_MAX_BYTES, FetchOptions, IngestOptions, is_url
 from ..storage import Store, open_store
@@ -93,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
 
     p = sub.add_parser("errors", help="list inputs that could not be read", description="List input error records.")
+    _db_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("outlets", help="profile each outlet across stories",
+                       description="Per outlet: articles, share derived from another article, share with scraping "
+                                   "junk, share with altered quotes, and the content-farm signals seen.")
     _db_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -223,6 +230,30 @@ def _cmd_errors(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_outlets(a: argparse.Namespace) -> int:
+    with _open_existing(a.db) as store:
+        articles = list(store.articles().values())
+        derivations: list[Derivation] = []
+        signals: list[Signal] = []
+        altered: set[str] = set()
+        for story in store.stories():
+            out = store.story_outputs(story.id)
+            if out is None:
+                continue
+            derivations += out.derivations
+            signals += out.signals
+            altered |= {x for c in out.checks if "altered quote" in c.detail for x in c.articles}
+    profiles = provenance.outlet_profiles(articles, derivations, signals, altered)
+    if a.json:
+        print(json.dumps(to_json(profiles), ensure_ascii=False, indent=2))
+    else:
+        print(f"{'outlet':30} {'articles':>8} {'derived':>8} {'junk':>6} {'altered':>8}  signals")
+        for pr in profiles:
+            print(f"{pr.outlet[:30]:30} {pr.articles:8d} {pr.derived_share:8.0%} {pr.junk_share:6.0%} "
+                  f"{pr.altered_quote_share:8.0%}  {', '.join(pr.signals)}")
+    return EXIT_OK
+
+
 def _cmd_schema(a: argparse.Namespace) -> int:
     types = [t for t in RECORD_TYPES if a.record in (None, t.__name__)]
     schemas = {t.__name__: json_schema(t) for t in types}
@@ -231,7 +262,7 @@ def _cmd_schema(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "stories": _cmd_stories, "show": _cmd_show, "export": _cmd_export,
-            "errors": _cmd_errors, "schema": _cmd_schema, "eval": cmd_eval}
+            "errors": _cmd_errors, "outlets": _cmd_outlets, "schema": _cmd_schema, "eval": cmd_eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

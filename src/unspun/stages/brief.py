@@ -26,6 +26,7 @@ from ..records import (
     TimelineEntry,
 )
 from ..textutil import body_sentences, content_tokens, jaccard
+from . import provenance
 
 __all__ = ["BriefConfig", "make_brief", "support"]
 
@@ -119,21 +120,14 @@ def make_brief(
                                       citations=tuple(sorted(c.spans))))
     timeline.sort(key=lambda t: (t.date, t.text))
 
-    origin_of = {d.copy_id: d.origin_id for d in derivations}
-    has_copies = {d.origin_id for d in derivations}
+    origin_of = {d.copy_id: d.origin_id for d in derivations if d.relation == "derived"}
+    role_of = provenance.roles([a.id for a in members], derivations)
     sig_by: dict[str, list[str]] = {}
     for s in signals:
         sig_by.setdefault(s.article_id, []).append(s.kind)
     sources = []
     for a in sorted(members, key=lambda a: (a.published_at or "9999", a.id)):
-        if a.id in dup_of:
-            role = "duplicate"
-        elif a.id in origin_of:
-            role = "derived"
-        elif a.id in has_copies:
-            role = "original"
-        else:
-            role = "independent"
+        role = "duplicate" if a.id in dup_of else role_of[a.id]
         sources.append(SourceEntry(
             article_id=a.id, source=a.source, title=a.title, outlet=a.outlet, byline=a.byline,
             published_at=a.published_at, role=role, origin_id=origin_of.get(a.id), duplicate_of=dup_of.get(a.id),

