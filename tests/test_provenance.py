@@ -3,14 +3,17 @@ benchmark built from ECB+ and SemEval articles, and the aligner on MRPC."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import DATA, unspun
-from unspun.evaluation.derivation import ecbplus_stories, make_copy
+from unspun.evaluation.derivation import ecbplus_stories, make_article, make_copy
 from unspun.evaluation.provenance import score_derivations, score_mrpc
 from unspun.models import Encoder, sentence_encoder
 from unspun.records import Article
@@ -53,7 +56,7 @@ def test_000_and_001_share_an_origin_with_aligned_evidence(traced: Any, seed_art
     assert any("Amanpour" in by_id[p.copy.article_id].text[p.copy.start : p.copy.end] for p in d.pairs)
     # the paraphrase follows its source's order of points
     copied = [p.origin.start for p in d.pairs]
-    assert sum(a < b for a, b in zip(copied, copied[1:], strict=False)) >= 0.7 * (len(copied) - 1)
+    assert sum(a < b for a, b in itertools.pairwise(copied)) >= 0.7 * (len(copied) - 1)
 
 
 def test_003_derives_from_no_seed_and_002_003_are_independent(traced: Any) -> None:
@@ -82,16 +85,10 @@ def test_seed_signals_carry_evidence_spans(traced: Any, seed_articles: dict[str,
 
 
 def test_a_farm_copy_of_a_seed_is_derived_from_it(seed_articles: dict[str, Article], encoder: Encoder) -> None:
-    import random
-
-    from unspun.evaluation.derivation import _article
-
     origin = seed_articles["003_e157552f8d2aabdd.txt"]
     lines = [ln for ln in origin.clean_text.split("\n") if ln.strip()]
     copy_lines, _ = make_copy(lines, random.Random(5), "Other headline")
-    copy = _article("farm-copy", copy_lines, None)
-    from dataclasses import replace
-
+    copy = make_article("farm-copy", copy_lines, None)
     origin = replace(origin, published_at="2023-09-30")
     copy = replace(copy, published_at="2023-10-02")
     d = provenance.derive(origin, copy, None, encoder)

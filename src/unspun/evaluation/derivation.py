@@ -31,7 +31,7 @@ from ..stages.clean import clean_article
 from ..stages.ingest.common import article_from_text
 from ..textutil import sentences, words
 
-__all__ = ["Case", "SyntheticStory", "ecbplus_stories", "make_copy", "semeval_stories"]
+__all__ = ["Case", "SyntheticStory", "ecbplus_stories", "make_article", "make_copy", "semeval_stories"]
 
 # Phrase substitutions of the kind rewriting tools make.  Whole words only, outside quotes.
 # Each farm's spinner picks its own synonym, so two copies of one original differ from each other too.
@@ -204,7 +204,7 @@ def _independent(texts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(n, t) for n, t, _ in kept]
 
 
-def _article(name: str, lines: list[str], published: date | None) -> Article:
+def make_article(name: str, lines: list[str], published: date | None) -> Article:
     art = article_from_text(f"synthetic/{name}.txt", "\n\n".join(lines) + "\n", key=name)
     art = replace(art, published_at=published.isoformat() if published else None, title=lines[0])
     return clean_article(art)
@@ -221,7 +221,7 @@ def build_story(name: str, texts: list[tuple[str, str]], rng: random.Random, ori
     dated: dict[str, date | None] = {}
     for n, t in texts:
         dated[n] = base + timedelta(days=rng.randrange(0, 3)) if rng.random() < 0.6 else None
-        cases.append(Case(_article(n, _lines(t), dated[n]), None))
+        cases.append(Case(make_article(n, _lines(t), dated[n]), None))
     chosen = rng.sample(range(len(texts)), min(originals, len(texts) - 1))
     for k in chosen:
         src = cases[k]
@@ -234,7 +234,7 @@ def build_story(name: str, texts: list[tuple[str, str]], rng: random.Random, ori
             roll = rng.random()
             cdate = (pdate + timedelta(days=rng.randint(1, 5)) if pdate and roll < 0.34
                      else pdate if pdate and roll < 0.67 else None)
-            art = _article(f"{texts[k][0]}~copy{c}", lines, cdate)
+            art = make_article(f"{texts[k][0]}~copy{c}", lines, cdate)
             cases.append(Case(art, pid, recipe))
             if c == 0:
                 parents.append((art.id, lines, cdate))
