@@ -10,6 +10,7 @@ from :func:`encoder_status`; stages then fall back to their lexical path and say
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -84,25 +85,20 @@ class CachedEncoder:
         return out
 
 
-_LOCK = threading.Lock()
-_LOADED: dict[str, Encoder | None] = {}
-_WHY: dict[str, str] = {}
+@functools.cache
+def _load_minilm() -> tuple[Encoder | None, str]:
+    """The encoder and what happened, once per process (functools.cache holds the result)."""
+    try:
+        return CachedEncoder(_MiniLM()), f"{MINILM}, loaded offline"
+    except Exception as exc:  # ImportError, missing weights, a broken install: all degrade
+        return None, f"sentence encoder unavailable ({type(exc).__name__}: {exc}); lexical alignment only"
 
 
 def sentence_encoder() -> Encoder | None:
     """The shared MiniLM encoder, loaded once per process; None when it cannot be loaded."""
-    with _LOCK:
-        if "minilm" not in _LOADED:
-            try:
-                _LOADED["minilm"] = CachedEncoder(_MiniLM())
-                _WHY["minilm"] = f"{MINILM}, loaded offline"
-            except Exception as exc:  # ImportError, missing weights, a broken install: all degrade
-                _LOADED["minilm"] = None
-                _WHY["minilm"] = f"sentence encoder unavailable ({type(exc).__name__}: {exc}); lexical alignment only"
-        return _LOADED["minilm"]
+    return _load_minilm()[0]
 
 
 def encoder_status() -> str:
     """What :func:`sentence_encoder` found, in words."""
-    sentence_encoder()
-    return _WHY["minilm"]
+    return _load_minilm()[1]

@@ -34,22 +34,23 @@ def add_eval_parser(sub: Any) -> None:
                       description="Token precision/recall/F1 of the main text for unspun, trafilatura and "
                                   "readability-lxml on WCXB and L3S-GN1, and junk-line precision/recall on "
                                   "the seeds.")
-    c.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
-                   help="use another folder for a data set (wcxb, l3s, seeds); repeatable")
-    c.add_argument("--only", action="append", default=[], metavar="NAME", help="score only these data sets")
-    c.add_argument("--limit", type=int, default=None, help="score only the first N pages of each set")
-    c.add_argument("--json", action="store_true", help="print the figures as JSON")
+    _data_options(c, "folder", "wcxb, l3s, seeds", "pages")
 
     v = ev.add_parser("provenance", help="who-copied-whom on a synthetic derivation benchmark; MRPC paraphrase",
                       description="SYNTHETIC benchmark: content-farm copies made from real ECB+ and SemEval-2022 "
                                   "articles, mixed with real reports of the same event.  Prints parent accuracy, "
                                   "derived-vs-independent precision/recall/F1 and direction accuracy, and the "
                                   "sentence aligner's paraphrase F1 on MRPC next to word Jaccard.")
-    v.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
-                   help="use another file for a data set (ecbplus, semeval, mrpc); repeatable")
-    v.add_argument("--only", action="append", default=[], metavar="NAME", help="score only these data sets")
-    v.add_argument("--limit", type=int, default=None, help="use only the first N stories / pairs of each set")
-    v.add_argument("--json", action="store_true", help="print the figures as JSON")
+    _data_options(v, "file", "ecbplus, semeval, mrpc", "stories / pairs")
+
+
+def _data_options(p: Any, kind: str, names: str, items: str) -> None:
+    """The options every suite shares: swap, pick and cut the data sets; JSON output."""
+    p.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
+                   help=f"use another {kind} for a data set ({names}); repeatable")
+    p.add_argument("--only", action="append", default=[], metavar="NAME", help="score only these data sets")
+    p.add_argument("--limit", type=int, default=None, help=f"use only the first N {items} of each set")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
 def _paths(defaults: dict[str, str], overrides: list[str], only: list[str]) -> dict[str, Path]:

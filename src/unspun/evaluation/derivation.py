@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ..records import Article
+from ..stages.align import containment, trigrams
 from ..stages.clean import clean_article
 from ..stages.ingest.common import article_from_text
 from ..textutil import sentences, words
@@ -189,17 +190,12 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _trigrams(text: str) -> set[str]:
-    ws = words(text)
-    return {" ".join(ws[i : i + 3]) for i in range(len(ws) - 2)}
-
-
 def _independent(texts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Drop real articles that share a fifth of their trigrams with an earlier one (reprints)."""
-    kept: list[tuple[str, str, set[str]]] = []
+    kept: list[tuple[str, str, frozenset[str]]] = []
     for name, text in texts:
-        g = _trigrams(text)
-        if g and all(len(g & h) / min(len(g), len(h)) < 0.2 for _, _, h in kept if h):
+        g = trigrams(words(text))
+        if g and all(containment(g, h) < 0.2 for _, _, h in kept):
             kept.append((name, text, g))
     return [(n, t) for n, t, _ in kept]
 

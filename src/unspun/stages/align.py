@@ -28,7 +28,8 @@ from ..models import Encoder, Vectors
 from ..records import Article
 from ..textutil import STOPWORDS, body_sentences, words
 
-__all__ = ["AlignConfig", "Alignment", "Doc", "Match", "Sentence", "align", "containment", "content_terms", "prepare", "sentence_similarity"]
+__all__ = ["AlignConfig", "Alignment", "Doc", "Match", "Sentence", "align", "containment", "content_terms", "prepare", "sentence_similarity",
+           "trigrams"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class Doc:
     sentences: tuple[Sentence, ...]
     vectors: Vectors | None
     chars: int
+    grams: frozenset[str]  # every sentence's trigrams together: the body's wording
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,11 @@ class Alignment:
 _DIGITS = re.compile(r"\d")
 
 
+def trigrams(tokens: list[str]) -> frozenset[str]:
+    """Word trigrams of a token list, joined by spaces."""
+    return frozenset(" ".join(tokens[i : i + 3]) for i in range(len(tokens) - 2))
+
+
 def content_terms(tokens: list[str]) -> frozenset[str]:
     return frozenset(w for w in tokens if (len(w) > 2 and w not in STOPWORDS) or _DIGITS.search(w))
 
@@ -99,17 +106,18 @@ def prepare(article: Article, encoder: Encoder | None, cfg: AlignConfig | None =
         toks = words(article.text[s:e])
         if len(toks) < cfg.min_words:
             continue
-        grams = frozenset(" ".join(toks[i : i + 3]) for i in range(len(toks) - 2))
-        sents.append(Sentence(s, e, grams, content_terms(toks)))
+        sents.append(Sentence(s, e, trigrams(toks), content_terms(toks)))
     vectors = None
     if encoder is not None and sents:
         # The text as written (case and accents help the model), one article per call so that
         # what else is being encoded never changes this article's rows.
         vectors = encoder.encode([article.text[x.start : x.end] for x in sents])
-    return Doc(article.id, tuple(sents), vectors, sum(x.end - x.start for x in sents))
+    return Doc(article.id, tuple(sents), vectors, sum(x.end - x.start for x in sents),
+               frozenset().union(*(x.grams for x in sents)))
 
 
-def containment(a: frozenset[str], b: frozenset[str]) -> float:
+def containment(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
+    """Shared items over the smaller set's size: 1.0 when one set holds the other."""
     small = min(len(a), len(b))
     return len(a & b) / small if small else 0.0
 

@@ -12,11 +12,13 @@ its origin).  A linked pair is then argued:
   figures rounded to "about"), naming the other's outlet as the source ("according to
   Reuters"), and the copy's own rewrite signals (AI leftovers, a late date).
 * **shared origin instead of derived**: a copy can only carry what its origin had.  When the
-  would-be copy quotes words or gives figures that the would-be origin lacks, both must come
-  from a third text: they share an origin.
-* **parent**: each copy gets one parent, the origin that carries it best; links explained by a
-  chain (a copy of a copy also resembles the original) are not repeated, links between copies
-  of one origin are reported as shared origins.
+  would-be copy quotes words that the would-be origin lacks, both must come from a third
+  text: they share an origin.
+* **parent**: the evidence of all links is summed per article and ranks each family of linked
+  articles from most to least original; each copy takes the closest article ranked above it
+  as its parent (:func:`_resolve`).  Links explained by a chain (a copy of a copy also
+  resembles the original) are not repeated; links between copies of one origin are reported
+  as shared origins.
 """
 
 from __future__ import annotations
@@ -77,24 +79,21 @@ def _numbers(text: str) -> list[float]:
     return out
 
 
-def novel_material(copy: Article, origin: Article, cfg: ProvenanceConfig) -> list[str]:
-    """Quotes of ``copy`` whose words ``origin`` does not have anywhere.
+def novel_quotes(copy: Article, origin: Article) -> list[str]:
+    """Quotes of ``copy`` whose words ``origin`` mostly does not have anywhere.
 
-    Figures are not counted: copies round and change them, so a figure the origin lacks says
-    little about a third source; a quoted phrase that the origin never uses says a lot.
+    A quote with a word or two swapped is an altered quote, which a copy makes (the
+    cross-check reports those).  Figures are not counted: copies round and change them, so a
+    figure the origin lacks says little about a third source; a quoted phrase it never uses
+    says a lot.
     """
-    found = []
     origin_words = set(words(_body(origin)))
-    # A quote whose words are mostly missing from the other text; a quote with a word or two
-    # swapped is an altered quote, which a copy makes (the cross-check reports those).
     quoted = []
     for q in _quotes(copy):
         content = [w for w in q if len(w) > 3 and w not in STOPWORDS]
         if content and sum(w not in origin_words for w in content) / len(content) >= 0.5:
             quoted.append(" ".join(q))
-    if quoted:
-        found.append("quotes words the other lacks: " + "; ".join(repr(q) for q in quoted[:3]))
-    return found
+    return quoted
 
 
 def _approximated(copy: Article, origin: Article) -> bool:
@@ -137,26 +136,27 @@ def _names_outlet(article: Article, outlet: str | None) -> bool:
 _ROUGH_SIGNALS = {"ai_disclaimer", "late_publication", "generic_byline", "spun_headline", "copied_credit"}
 
 
+Reasons = list[tuple[bool, str]]  # (the first article is the subject, what it does)
+
+
 def _direction(a: Article, b: Article, ab: Alignment, ba: Alignment,
-               signals: Mapping[str, set[str]]) -> tuple[float, list[str]]:
+               signals: Mapping[str, set[str]]) -> tuple[float, Reasons]:
     """Evidence that ``a`` copies ``b`` (positive) or ``b`` copies ``a`` (negative), with reasons."""
     score, why = 0.0, []
     da, db = to_date(a.published_at), to_date(b.published_at)
     if da and db and da != db:
-        later, days = (1.0, (da - db).days) if da > db else (-1.0, (db - da).days)
-        score += 3.0 * later
-        why.append(f"{'first' if later > 0 else 'second'} published {days} day(s) later")
+        score += 3.0 if da > db else -3.0
+        why.append((da > db, f"published {abs((da - db).days)} day(s) later"))
     spin = _spin(a, b, ab)
     if abs(spin) > 0.4:
         score += 1.0 if spin > 0 else -1.0
-        why.append(f"{'first' if spin > 0 else 'second'} swaps in longer, rarer words for the other's ({abs(spin):.1f} letters)")
+        why.append((spin > 0, f"swaps in longer, rarer words for the other's ({abs(spin):.1f} letters)"))
     asym = ab.coverage - ba.coverage
     if abs(asym) > 0.1:
         score += 2.0 * asym
-        why.append(f"{'first' if asym > 0 else 'second'} is contained in the other "
-                   f"({max(ab.coverage, ba.coverage):.0%} vs {min(ab.coverage, ba.coverage):.0%})")
-    ga = frozenset().union(*(x.grams for x in ab.a.sentences))
-    gb = frozenset().union(*(x.grams for x in ab.b.sentences))
+        why.append((asym > 0, f"is contained in the other ({max(ab.coverage, ba.coverage):.0%} vs "
+                              f"{min(ab.coverage, ba.coverage):.0%})"))
+    ga, gb = ab.a.grams, ab.b.grams
     if ga and gb:
         # Word-level information lost: the text that has less of the other's wording than the
         # other has of its own is the condensed one (sentences cut short, clauses dropped).
@@ -164,22 +164,21 @@ def _direction(a: Article, b: Article, ab: Alignment, ba: Alignment,
         tri = shared / len(ga) - shared / len(gb)
         if abs(tri) > 0.05:
             score += 1.0 if tri > 0 else -1.0
-            why.append(f"{'first' if tri > 0 else 'second'} keeps less of its own wording ({abs(tri):.0%} of the other's)")
+            why.append((tri > 0, f"keeps less of its own wording ({abs(tri):.0%} of the other's)"))
     for x, y, sign in ((a, b, 1.0), (b, a, -1.0)):
-        name = "first" if sign > 0 else "second"
         if _names_outlet(x, y.outlet):
             score += 3.0 * sign
-            why.append(f"{name} names the other's outlet ({y.outlet}) as its source")
+            why.append((sign > 0, f"names the other's outlet ({y.outlet}) as its source"))
         if _quotes_shortened(x, y):
             score += 1.0 * sign
-            why.append(f"{name} shortens a quote the other gives in full")
+            why.append((sign > 0, "shortens a quote the other gives in full"))
         if _approximated(x, y):
             score += 1.0 * sign
-            why.append(f"{name} rounds a figure the other gives exactly")
+            why.append((sign > 0, "rounds a figure the other gives exactly"))
         rough = sorted(signals.get(x.id, set()) & _ROUGH_SIGNALS)
         if rough:
             score += 0.5 * len(rough) * sign
-            why.append(f"{name} shows rewrite signals ({', '.join(rough)})")
+            why.append((sign > 0, f"shows rewrite signals ({', '.join(rough)})"))
     return score, why
 
 
@@ -212,7 +211,7 @@ class _Pair:
     ab: Alignment
     ba: Alignment
     score: float
-    why: tuple[str, ...]
+    why: tuple[tuple[bool, str], ...]
     wording: float
 
     def oriented(self, copy_id: str) -> tuple[Article, Article, Alignment, float]:
@@ -229,9 +228,7 @@ def _wording(a: Doc, b: Doc) -> float:
     it shares more exact wording with its parent than with the original, though it carries
     the original's meaning just as fully.
     """
-    ga = frozenset().union(*(x.grams for x in a.sentences))
-    gb = frozenset().union(*(x.grams for x in b.sentences))
-    return len(ga & gb) / len(ga | gb) if ga or gb else 0.0
+    return len(a.grams & b.grams) / len(a.grams | b.grams) if a.grams or b.grams else 0.0
 
 
 def _carries(al: Alignment, cfg: ProvenanceConfig) -> bool:
@@ -252,14 +249,14 @@ def _pair(a: Article, b: Article, da: Doc, db: Doc, cfg: ProvenanceConfig,
     return _Pair(a, b, ab, ba, score, tuple(why), round(_wording(da, db), 6))
 
 
-def _derivation(p: _Pair, copy_id: str, relation: str, cfg: ProvenanceConfig) -> Derivation:
+def _derivation(p: _Pair, copy_id: str, relation: str) -> Derivation:
     copy, origin, al, closeness = p.oriented(copy_id)
-    first = copy_id == p.a.id
-    reasons = [r.replace("first", "\0").replace("second", "origin" if first else "copy").replace("\0", "copy" if first else "origin")
-               for r in p.why]
-    if relation == "shared_origin":
-        novel = novel_material(copy, origin, cfg)
-        reasons = [*(f"one text {n}, so it cannot come from the other alone" for n in novel), *reasons]
+    copy_is_a = copy_id == p.a.id
+    reasons = [f"{'copy' if subject_is_a == copy_is_a else 'origin'} {text}" for subject_is_a, text in p.why]
+    novel = novel_quotes(copy, origin) if relation == "shared_origin" else []
+    if novel:
+        reasons.insert(0, "one text quotes words the other lacks: " + "; ".join(repr(q) for q in novel[:3])
+                       + ", so it cannot come from the other alone")
     pairs = tuple(AlignedPair(Span(copy.id, al.a.sentences[m.i].start, al.a.sentences[m.i].end),
                               Span(origin.id, al.b.sentences[m.j].start, al.b.sentences[m.j].end), m.score)
                   for m in al.matches)
@@ -273,12 +270,11 @@ def derive(a: Article, b: Article, cfg: ProvenanceConfig | None = None, encoder:
     """The relation between two articles if one is shown to carry the other, else None."""
     cfg = cfg or ProvenanceConfig()
     sig = {x.id: {s.kind for s in article_signals(x, None, cfg)} for x in (a, b)}
-    found = _resolve([p for p in [_pair(a, b, prepare(a, encoder, cfg.align), prepare(b, encoder, cfg.align), cfg, sig)]
-                      if p is not None], cfg)
-    return found[0] if found else None
+    p = _pair(a, b, prepare(a, encoder, cfg.align), prepare(b, encoder, cfg.align), cfg, sig)
+    return _resolve([p])[0] if p is not None else None
 
 
-def _resolve(pairs: list[_Pair], cfg: ProvenanceConfig) -> list[Derivation]:
+def _resolve(pairs: list[_Pair]) -> list[Derivation]:
     """A copy tree per family of linked articles, decided on all the family's evidence at once.
 
     Pairwise direction evidence is noisy (a copy may be undated, an original may carry junk),
@@ -294,20 +290,18 @@ def _resolve(pairs: list[_Pair], cfg: ProvenanceConfig) -> list[Derivation]:
         originality[p.a.id] = originality.get(p.a.id, 0.0) - p.score
     rank = {i: k for k, i in enumerate(sorted(originality, key=lambda i: (-round(originality[i], 6), i)))}
     parent: dict[str, str] = {}
-    chosen: dict[str, _Pair] = {}
     by_copy: dict[str, list[_Pair]] = {}
     for p in pairs:
         later = p.a.id if rank[p.a.id] > rank[p.b.id] else p.b.id
         by_copy.setdefault(later, []).append(p)
     out: list[Derivation] = []
     for cid in sorted(by_copy, key=rank.__getitem__):
-        best = max(by_copy[cid], key=lambda p: (p.oriented(cid)[3], -rank[p.oriented(cid)[1].id]))
-        copy, origin, _, _ = best.oriented(cid)
-        if novel_material(copy, origin, cfg):
+        closest = max(((*p.oriented(cid), p) for p in by_copy[cid]), key=lambda c: (c[3], -rank[c[1].id]))
+        copy, origin, _, _, best = closest
+        if novel_quotes(copy, origin):
             continue
         parent[cid] = origin.id
-        chosen[cid] = best
-        out.append(_derivation(best, cid, "derived", cfg))
+        out.append(_derivation(best, cid, "derived"))
 
     def ancestors(x: str) -> set[str]:
         seen = {x}
@@ -318,12 +312,10 @@ def _resolve(pairs: list[_Pair], cfg: ProvenanceConfig) -> list[Derivation]:
 
     for cid, plist in sorted(by_copy.items()):
         for p in plist:
-            if chosen.get(cid) is p:
-                continue
             other = p.b.id if p.a.id == cid else p.a.id
             if other in ancestors(cid) or cid in ancestors(other):
-                continue  # the chain already says so
-            out.append(_derivation(p, cid, "shared_origin", cfg))
+                continue  # the parent link itself, or a chain that already says so
+            out.append(_derivation(p, cid, "shared_origin"))
     return sorted(out, key=lambda d: (d.copy_id, d.origin_id))
 
 
@@ -432,7 +424,7 @@ def trace_story(articles: Sequence[Article], cfg: ProvenanceConfig | None = None
             p = _pair(a, b, docs[a.id], docs[b.id], cfg, kinds)
             if p is not None:
                 links.append(p)
-    derivations = _resolve(links, cfg)
+    derivations = _resolve(links)
     by_key = {frozenset((p.a.id, p.b.id)): p for p in links}
     for d in derivations:
         if d.relation == "derived":
