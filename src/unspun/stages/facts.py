@@ -12,33 +12,11 @@ from collections.abc import Iterator
 
 from ..dates import find_dates, to_date
 from ..records import Article, Fact, Span, content_id
-from ..textutil import STOPWORDS, body_sentences, fold
+from ..textutil import body_sentences, fold
+from .quantities import find_quantities
 
 __all__ = ["extract_facts", "person_names", "resolve_speaker"]
 
-_WORDNUM = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "hundred": 100, "a dozen": 12, "dozen": 12, "dozens": 24, "hundreds": 200, "thousands": 2000,
-}
-_MODS = {
-    "nearly": "~", "almost": "~", "about": "~", "around": "~", "approximately": "~", "roughly": "~", "some": "~",
-    "more than": ">", "over": ">", "at least": ">", "upwards of": ">", "less than": "<", "fewer than": "<",
-    "under": "<", "up to": "<", "as many as": "<", "only": "=",
-}
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_QTY = re.compile(
-    r"(?P<mod>\b(?:" + "|".join(sorted(_MODS, key=len, reverse=True)) + r")\s+)?"
-    r"(?P<num>(?:" + _NUM + r")(?:\s*(?:-|–|to)\s*(?:" + _NUM + r"))?|\b(?:a dozen|dozens|hundreds|thousands|"
-    + "|".join(k for k in _WORDNUM if " " not in k and k not in ("dozens", "hundreds", "thousands")) + r")\b)"
-    r"(?P<scale>\s+(?:million|billion|thousand|percent|per cent)|%)?"
-    r"(?P<of>\s+of)?",
-    re.I,
-)
-# Words the clustering stoplist drops as topic-neutral but that are what numbers count.
-_COUNTABLE = frozenset("people year years day days week weeks time times".split())
-_PLURALS = frozenset("people men women children personnel police staff troops military".split())
-_UNIT_WORDS = {"percent": "%", "per cent": "%", "%": "%"}
 _CUE = r"(?:said|says|stated|added|wrote|told|explained|emphasi[sz]ed|noted|declared|warned|insisted|argued|claimed|announced|tweeted|posted|urged|replied|continued|concluded)"
 _NAME = r"(?:(?:Mr|Mrs|Ms|Dr|President|Prime Minister|Secretary|Minister|General|Gen)\.?\s+)?[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3}"
 _SPEAKER_AFTER = re.compile(r"^[,\s]*(?:(?P<s1>" + _NAME + r"|he|she|they|the [a-z]+(?: [a-z]+)?|an? [A-Z]?\w+ statement)\s+(?P<c1>" + _CUE + r")|(?P<c2>" + _CUE + r")\s+(?P<s2>" + _NAME + r"|the [a-z]+(?: [a-z]+)?))\b")
@@ -79,45 +57,17 @@ def resolve_speaker(raw: str, names: list[str], before: str) -> str:
 
 def _quantities(article: Article, s: int, e: int, skip: list[tuple[int, int]]) -> Iterator[Fact]:
     sent = article.text[s:e]
-    for m in _QTY.finditer(sent):
-        a, b = s + m.start("num"), s + m.end("num")
+    for q in find_quantities(sent):
+        a, b = s + q.start, s + q.end
         if any(x < b and a < y for x, y in skip):
-            continue
-        raw = m.group("num")
-        low = raw.lower()
-        if re.fullmatch(r"(?:19|20)\d{2}(?:\s*[-–]\s*\d{2,4})?", raw):
-            continue  # a year or a span of years, not a count
-        if low in _WORDNUM:
-            lo = hi = float(_WORDNUM[low])
-        else:
-            nums = [float(x.replace(",", "")) for x in re.findall(_NUM, raw)]
-            lo, hi = nums[0], nums[-1]
-        scale = (m.group("scale") or "").strip().lower()
-        mult = {"million": 1e6, "billion": 1e9, "thousand": 1e3}.get(scale, 1.0)
-        rest = sent[m.end() :]
-        tail = re.match(r"\s*((?:[A-Za-z][\w’'-]*\s*){1,6})", rest)
-        what_words: list[str] = []
-        if tail:
-            # The counted noun: up to three words before a function word, ending at the first
-            # plural-looking word ("extra buses", "police officer", "vehicles").
-            for w in tail.group(1).split()[:3]:
-                if fold(w) in STOPWORDS and fold(w) not in _COUNTABLE:
-                    break
-                what_words.append(w)
-                if fold(w).endswith(("s", "men")) or fold(w) in _PLURALS:
-                    break
-        what = " ".join(what_words) or None
-        if what is None:
-            nm = re.search(r"\bnumber of ([a-z]+)", sent)
-            what = nm.group(1) if nm else None
-        if what is None and not scale:
-            continue  # a bare number with nothing counted: a page or a score, not a fact
-        mod = fold(m.group("mod") or "").strip()
+            continue  # a date's digits ("29 September") are not an amount
+        if q.what is None and q.unit is None:
+            continue  # a bare number: nothing to compare it with across sources
         yield Fact(
             id=content_id("f", article.id, "q", str(a), str(b)), article_id=article.id, kind="quantity",
-            span=Span(article.id, s + m.start(), b), text=m.group().strip(), value=raw,
-            number=lo * mult, upper=hi * mult if hi != lo else None, unit=_UNIT_WORDS.get(scale),
-            change=_MODS.get(mod, "="), what=what, sentence=Span(article.id, s, e),
+            span=Span(article.id, a, b), text=sent[q.start : q.end], value=q.value,
+            number=q.number, upper=q.upper, unit=q.unit, change=q.change, what=q.what or q.unit,
+            sentence=Span(article.id, s, e),
         )
 
 
