@@ -105,45 +105,95 @@ def parse_date_line(text: str, base: date | None = None) -> str | None:
     return best[1] if best else None
 
 
+_MONTH_ALT = "|".join(k for k in MONTHS if len(k) > 3)
 _RELATIVE = re.compile(
-    r"\b(?:(?P<on>on|last|this past|past)\s+)?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\b(?P<yest>yesterday|today|tonight|the previous day|the day before|only yesterday|earlier today|this morning)\b"
-    r"|\b(?P<lw>last|this|next|previous)\s+(?P<unit>week|month|year)\b"
-    r"|\b(?P<n>a|an|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,3})\s+(?P<unit2>day|week|month|year)s?\s+ago\b"
-    r"|\b(?P<part>early|mid|late)[- ](?P<pmon>" + "|".join(k for k in MONTHS if len(k) > 3) + r")\b"
-    r"|\bin\s+(?P<ymon>" + "|".join(k for k in MONTHS if len(k) > 3) + r")\b(?!\s+\d)"
+    r"\b(?:(?P<on>on|last|this past|past|next|late|early)\s+)?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\b(?P<yest>yesterday|today|tonight|last night|the previous day|the day before|only yesterday|earlier today|this morning|this afternoon|this evening|currently|at present)\b"
+    r"|\b(?P<lw>last|this|next|previous|earlier this|later this|past)\s+(?P<unit>week|month|year|weekend)\b"
+    r"|\b(?P<n>a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,3}|a few|several|a couple of|some)\s+(?P<unit2>day|week|month|year|decade)s?\s+(?P<dir>ago|earlier|later|before|after)\b"
+    r"|\b(?P<anaph>the next day|the following (?:day|week|month|year)|the day after|a day (?:earlier|later))\b"
+    r"|\b(?P<season_rel>last|this past|this|next)\s+(?P<season>spring|summer|fall|autumn|winter)\b"
+    r"|\b(?P<part>early|mid|late)[- ](?P<pmon>" + _MONTH_ALT + r"|may)\b"
+    r"|\bin\s+(?P<ymon>" + _MONTH_ALT + r")\b(?!\s+\d)"
     r"|\bin\s+(?P<year>(?:19|20)\d{2})\b",
     re.I,
 )
 _NUMS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-         "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+         "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+# Months each season covers (northern hemisphere, as news in English mostly means).
+_SEASONS = {"spring": (3, 5, "SP"), "summer": (6, 8, "SU"), "fall": (9, 11, "FA"), "autumn": (9, 11, "FA"),
+            "winter": (12, 2, "WI")}
+
+
+def _week(d: date) -> str:
+    iso = d.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def _month_year(month: int, base: date) -> int:
+    """The year of a month named without one: this year when it is past or at most two months
+    ahead ("late July" in June is the coming July), otherwise last year."""
+    if month <= base.month or month - base.month <= 2:
+        return base.year
+    return base.year - 1
+
+
+def _season(name: str, rel: str, base: date) -> str:
+    """ "last summer" is the latest summer over before publication, "this summer" the current
+    year's, "next summer" the first not yet begun.  A season's year is the year it starts in
+    (winter 2015 runs December 2015 to February 2016)."""
+    first, last, code = _SEASONS[name]
+    if code == "WI":
+        current = base.year if base.month == 12 else base.year - 1  # the winter we are in or just after
+        in_it = base.month in (12, 1, 2)
+        year = {"last": current - 1 if in_it else current, "this past": current - 1 if in_it else current,
+                "this": current, "next": current + 1}[rel]
+    elif rel in ("last", "this past"):
+        year = base.year if base.month > last else base.year - 1
+    elif rel == "this":
+        year = base.year
+    else:
+        year = base.year if base.month < first else base.year + 1
+    return f"{year}-{code}"
 
 
 def resolve_relative(m: re.Match[str], base: date | None) -> tuple[str | None, str | None]:
-    """Resolve one relative-date match against ``base``: (ISO value or None, reason if None)."""
+    """Resolve one relative-date match against ``base``: (value or None, reason if None).
+
+    Values are ISO 8601 at the precision the phrase has: a day ("on Friday": 2023-09-29), an
+    ISO week ("last week": 2023-W38), a weekend (2023-W39-WE), a month, a season (2015-SU),
+    a year.  Phrases anchored on another event ("the next day", "a year earlier") and vague
+    amounts ("a few weeks ago") are kept unresolved, with that reason.
+    """
     g = {k: (v.lower() if isinstance(v, str) else v) for k, v in m.groupdict().items()}
     if g.get("year"):
         return g["year"], None
+    if g.get("anaph") or g.get("dir") in ("earlier", "later", "before", "after"):
+        return None, "relative to another event, not to the publication date"
+    if g.get("n") in ("a few", "several", "a couple of", "some"):
+        return None, "vague amount of time"
     if base is None:
         return None, "relative date and no publication date to resolve it against"
     if g.get("wd"):
-        # Past tense news: the weekday on or before publication, the same day excluded
-        # unless "this" is said (reports are filed after the events they report).
         back = (base.weekday() - WEEKDAYS[g["wd"]]) % 7
-        if back == 0 and g.get("on") != "this past":
-            back = 7 if g.get("on") == "last" else 0
+        if g.get("on") == "next":
+            return (base + timedelta(days=(7 - back) % 7 or 7)).isoformat(), None
+        # Past tense news: the weekday on or before publication ("last Friday" excludes the
+        # publication day itself).
+        if back == 0 and g.get("on") == "last":
+            back = 7
         return (base - timedelta(days=back)).isoformat(), None
     if g.get("yest"):
         word = g["yest"]
-        if word in ("today", "tonight", "earlier today", "this morning"):
-            return base.isoformat(), None
-        return (base - timedelta(days=1)).isoformat(), None
+        if word in ("yesterday", "the previous day", "the day before", "only yesterday", "last night"):
+            return (base - timedelta(days=1)).isoformat(), None
+        return base.isoformat(), None
     if g.get("lw"):
-        step = {"previous": -1, "last": -1, "this": 0, "next": 1}[g["lw"]]
+        step = {"previous": -1, "last": -1, "past": -1, "this": 0, "earlier this": 0, "later this": 0, "next": 1}[g["lw"]]
         unit = g["unit"]
-        if unit == "week":
-            monday = base - timedelta(days=base.weekday()) + timedelta(weeks=step)
-            return f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}", None
+        if unit in ("week", "weekend"):
+            d = base + timedelta(weeks=step)
+            return _week(d) + ("-WE" if unit == "weekend" else ""), None
         if unit == "month":
             y, mo = divmod(base.year * 12 + base.month - 1 + step, 12)
             return f"{y}-{mo + 1:02d}", None
@@ -154,16 +204,19 @@ def resolve_relative(m: re.Match[str], base: date | None) -> tuple[str | None, s
         if unit == "day":
             return (base - timedelta(days=n)).isoformat(), None
         if unit == "week":
-            return (base - timedelta(weeks=n)).isoformat()[:10], None
+            return _week(base - timedelta(weeks=n)), None
         if unit == "month":
             y, mo = divmod(base.year * 12 + base.month - 1 - n, 12)
             return f"{y}-{mo + 1:02d}", None
+        if unit == "decade":
+            return str(base.year - 10 * n), None
         return str(base.year - n), None
+    if g.get("season"):
+        return _season(g["season"], g["season_rel"], base), None
     mon_name = g.get("pmon") or g.get("ymon")
     if mon_name:
         month = MONTHS[mon_name]
-        year = base.year if month <= base.month else base.year - 1
-        return f"{year}-{month:02d}", None
+        return f"{_month_year(month, base)}-{month:02d}", None
     return None, "not understood"
 
 

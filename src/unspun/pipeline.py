@@ -25,6 +25,7 @@ from typing import Protocol
 
 from .engines.local import LocalEngine
 from .models import sentence_encoder
+from .nlp import parser
 from .records import Article, Fact, InputError, dumps
 from .stages import brief as brief_stage
 from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
@@ -44,6 +45,9 @@ class PipelineConfig:
     # Semantic (MiniLM) sentence alignment in provenance; off, or with the model missing, only
     # verbatim and lightly edited copies are found.
     semantic: bool = True
+    # The dependency parser (spaCy) for reported speech, speakers and named entities; off, or
+    # with the model missing, quotes come from quotation marks and cue patterns only.
+    parser: bool = True
 
 
 class Progress(Protocol):
@@ -92,7 +96,8 @@ class RunSummary:
 def process_article(article: Article, cfg: PipelineConfig) -> tuple[Article, list[Fact], ArticleIndex]:
     """Every per-article stage: the same function whichever engine runs it."""
     cleaned = clean.clean_article(article)
-    found = facts.extract_facts(cleaned)
+    nlp = parser() if cfg.parser else None
+    found = facts.extract_facts(cleaned, nlp)
     sig = dedup.signature(cleaned, cfg.dedup)
     bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
     index = ArticleIndex(

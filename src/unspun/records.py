@@ -206,6 +206,13 @@ class Fact:
     when_text: str | None = None
     unresolved_reason: str | None = None
     sentence: Span | None = None
+    # Quotes: who is quoted and with which words, as spans ("Kirby" / "said"); direct is False
+    # for reported speech ("Vučić said that ..."), whose words are the reporter's.
+    source_span: Span | None = None
+    cue_span: Span | None = None
+    direct: bool | None = None
+    # Entities: the key that joins spellings across articles ("vucic", "kfor").
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,24 @@
 """Facts: quantities with what they count, quotes with speakers, dated events, named entities.
 
-Rule-based first version over the article's body sentences; every fact carries the span of
-its words and of its sentence in ``Article.text``.  Relative dates resolve against the
-article's publication date or are kept unresolved with the reason.
+Over the article's body sentences; every fact carries the span of its words and of its
+sentence in ``Article.text``.  Quantities come from ``quantities``, direct quotes from
+quotation marks and cue patterns, reported speech and speakers from the dependency parse
+(``attribution``) when a parser is given, entity keys from ``entities``.  Relative dates
+resolve against the article's publication date or are kept unresolved with the reason.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
 
 from ..dates import find_dates, to_date
 from ..records import Article, Fact, Span, content_id
 from ..textutil import body_sentences, fold
+from .attribution import find_attributions
+from .entities import entity_key, story_aliases
 from .quantities import find_quantities
 
 __all__ = ["extract_facts", "person_names", "resolve_speaker"]
@@ -23,6 +29,7 @@ _SPEAKER_AFTER = re.compile(r"^[,\s]*(?:(?P<s1>" + _NAME + r"|he|she|they|the [a
 # The subject may stand a clause away from its cue ("Vučić emphasized that ... and stated,"),
 # but only across lowercase words, so a capitalized word in between starts a new subject.
 _SPEAKER_BEFORE = re.compile(r"(?P<s>" + _NAME + r"|[Hh]e|[Ss]he|[Tt]hey)\s+(?:[a-z][\w,’'-]*\s+){0,14}?(?P<c>" + _CUE + r")(?:\s+\w+){0,4}?(?:\s+that)?[,:]?\s*$")
+_ACRONYM = re.compile(r"\b(?:[A-Z]{2,6}|[A-Z][a-z]?[A-Z][A-Za-z]{1,4})\b")
 _QUOTE = re.compile(r"“(?P<a>[^”]{3,2000})”|\"(?P<b>[^\"\n]{3,2000})\"")
 _PERSON = re.compile(r"\b[A-Z][a-zà-žćčšđ’'-]+(?:\s+[A-Z][a-zà-žćčšđ’'-]+){1,3}\b")
 _NOT_NAME_START = frozenset("""The A An In On At For And But When While After Before Despite During This That These Those It He She They We Our Its Serbian US President Secretary
@@ -96,31 +103,92 @@ def _quotes(article: Article, s: int, e: int, names: list[str], body_start: int)
         )
 
 
-def extract_facts(article: Article) -> list[Fact]:
-    """All facts of an article, sorted by position."""
+def _attributed(article: Article, doc: Any, spans: list[tuple[int, int]], names: list[str], body_start: int,
+                quotes: list[Fact]) -> Iterator[Fact]:
+    """Quotes from the parse: speakers for direct quotes the patterns left without one, and
+    reported speech ("Vučić said that the number had fallen") as indirect quotes."""
+    def in_body(i: int) -> bool:
+        return any(s <= i < e for s, e in spans)
+
+    by_span = {(q.span.start, q.span.end): q for q in quotes}
+    for att in find_attributions(doc):
+        if att.content is None or att.source is None or not in_body(att.cue[0]):
+            continue
+        src = Span(article.id, *att.source)
+        cue = Span(article.id, *att.cue)
+        raw = article.text[att.source[0] : att.source[1]]
+        speaker = resolve_speaker(raw, names, article.text[body_start : att.source[0]])
+        direct = [k for k in by_span if k[0] < att.content[1] and att.content[0] < k[1]]
+        if direct:
+            for k in direct:
+                q = by_span[k]
+                by_span[k] = replace(q, speaker=q.speaker or speaker, cue=q.cue or article.text[cue.start : cue.end],
+                                     source_span=src, cue_span=cue)
+            continue
+        text = article.text[att.content[0] : att.content[1]].strip()
+        if len(text.split()) < 4 or any(c in text for c in "“”\""):
+            continue
+        sent = next(((s, e) for s, e in spans if s <= att.cue[0] < e), None)
+        yield Fact(
+            id=content_id("f", article.id, "iquote", str(att.content[0]), str(att.content[1])), article_id=article.id,
+            kind="quote", span=Span(article.id, *att.content), text=text, speaker=speaker,
+            cue=article.text[cue.start : cue.end], sentence=Span(article.id, *sent) if sent else None,
+            source_span=src, cue_span=cue, direct=False,
+        )
+    quotes[:] = [by_span[k] for k in sorted(by_span)]
+
+
+def _entities(article: Article, body_start: int, names: list[str], doc: Any) -> list[Fact]:
+    """Names in the body, each with the key that joins its spellings (see ``entities``)."""
+    body = article.text[body_start:]
+    found: dict[str, tuple[int, int]] = {}
+    for name in names:
+        idx = article.text.find(name, body_start)
+        if idx >= 0:
+            found.setdefault(name, (idx, idx + len(name)))
+    for m in _ACRONYM.finditer(body):
+        found.setdefault(m.group(), (body_start + m.start(), body_start + m.end()))
+    if doc is not None:
+        for ent in doc.ents:
+            if ent.label_ in ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC") and ent.start_char >= body_start:
+                name = ent.text.strip()
+                if name and not name.islower():
+                    found.setdefault(name, (ent.start_char, ent.start_char + len(name)))
+    aliases = story_aliases([body], found)
+    return [
+        Fact(
+            id=content_id("f", article.id, "entity", name), article_id=article.id, kind="entity",
+            span=Span(article.id, a, b), text=name, value=fold(name), key=entity_key(name, names, aliases),
+        )
+        for name, (a, b) in found.items()
+    ]
+
+
+def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -> list[Fact]:
+    """All facts of an article, sorted by position.  With ``parse`` (a spaCy pipeline) reported
+    speech and named entities come from the parse too; without it, patterns only."""
     removed = [(r.span.start, r.span.end) for r in article.removals]
     spans = body_sentences(article.text, removed)
     body_start = spans[0][0] if spans else 0
     names = person_names(article.clean_text)
     base = to_date(article.published_at)
     facts: list[Fact] = []
+    quotes: list[Fact] = []
     for s, e in spans:
         sent = article.text[s:e]
         mentions = find_dates(sent, base)
         skip = [(s + d.start, s + d.end) for d in mentions]
         facts.extend(_quantities(article, s, e, skip))
-        facts.extend(_quotes(article, s, e, names, body_start))
+        quotes.extend(_quotes(article, s, e, names, body_start))
         for d in mentions:
             facts.append(Fact(
                 id=content_id("f", article.id, "event", str(s + d.start), str(s + d.end)), article_id=article.id,
                 kind="event", span=Span(article.id, s + d.start, s + d.end), text=sent, when=d.value,
                 when_text=d.text, unresolved_reason=d.reason, sentence=Span(article.id, s, e),
             ))
-    for name in names:
-        idx = article.text.find(name, body_start)
-        if idx >= 0:
-            facts.append(Fact(
-                id=content_id("f", article.id, "entity", name), article_id=article.id, kind="entity",
-                span=Span(article.id, idx, idx + len(name)), text=name, value=fold(name),
-            ))
+    doc = parse(article.text) if parse is not None and spans else None
+    if doc is not None:
+        facts.extend(_attributed(article, doc, spans, names, body_start, quotes))
+    facts.extend(quotes)
+    facts.extend(_entities(article, body_start, names, doc))
     return sorted(facts, key=lambda f: (f.span.start, f.span.end, f.kind, f.id))

@@ -1,0 +1,93 @@
+"""Entity keys that join the spellings of one name across articles.
+
+* Diacritics and case do not matter: "Vučić", "Vucic" and "VUCIC" share the key ``vucic``;
+  "Nato" and "NATO" share ``nato``.
+* A bare surname takes the full name mentioned in the same article ("Kirby" -> "john kirby").
+* An acronym and its expansion share the acronym's key, whether the article spells it out
+  ("Kosovo Force (KFOR)") or the letters are the starts of a name's words ("Kosovo Force" and
+  "KFor": K-osovo FOR-ce; "North Atlantic Treaty Organization" and "NATO").
+
+Pure functions over strings; the facts stage applies them per article and the cross-check
+per story, so the same name gets the same key wherever it appears.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..textutil import fold
+
+__all__ = ["acronym_of", "entity_key", "story_aliases"]
+
+_MINOR = frozenset("of the and for de la du des von van".split())
+_PAREN = re.compile(r"\b((?:[A-Z][\w’'-]*\s+){1,6}[A-Z][\w’'-]*)\s+\(([A-Z][A-Za-z]{1,7})\)")
+
+
+def acronym_of(acronym: str, phrase: str) -> bool:
+    """True when the acronym's letters are, in order, the beginnings of the phrase's words
+    (minor words may be skipped): "KFOR" / "Kosovo Force", "NATO" / "North Atlantic Treaty
+    Organization"."""
+    letters = fold(acronym).replace(".", "")
+    ws = [fold(w) for w in re.findall(r"[^\W\d_]+", phrase)]
+    if len(letters) < 2 or len(ws) < 2 or not all(c.isalpha() for c in letters):
+        return False
+
+    def match(i: int, j: int) -> bool:
+        if i == len(letters):
+            return j == len(ws) or all(w in _MINOR for w in ws[j:])
+        if j == len(ws):
+            return False
+        w = ws[j]
+        if w in _MINOR and match(i, j + 1):
+            return True
+        # This word gives the next 1..len(w) letters of the acronym.
+        k = 0
+        while k < len(w) and i + k < len(letters) and letters[i + k] == w[k]:
+            k += 1
+            if match(i + k, j + 1):
+                return True
+        return False
+
+    return match(0, 0)
+
+
+def story_aliases(texts: Iterable[str], names: Iterable[str]) -> dict[str, str]:
+    """Folded name -> key for every expansion tied to an acronym in these texts."""
+    aliases: dict[str, str] = {}
+    acronyms: set[str] = set()
+    all_names = list(names)
+    for text in texts:
+        for m in _PAREN.finditer(text):
+            long_, short = m.group(1), m.group(2)
+            # "the North Atlantic Treaty Organization (NATO)": drop leading words until the
+            # rest spells the acronym.
+            ws = long_.split()
+            for i in range(len(ws) - 1):
+                if acronym_of(short, " ".join(ws[i:])):
+                    aliases[fold(" ".join(ws[i:]))] = fold(short)
+                    break
+            acronyms.add(short)
+    for name in all_names:
+        if re.fullmatch(r"[A-Z][A-Za-z]{1,6}", name) and sum(c.isupper() for c in name) >= 2:
+            acronyms.add(name)
+    for name in all_names:
+        for short in acronyms:
+            if fold(name) != fold(short) and acronym_of(short, name):
+                aliases.setdefault(fold(name), fold(short))
+    return aliases
+
+
+def entity_key(name: str, full_names: Iterable[str] = (), aliases: dict[str, str] | None = None) -> str:
+    """The key of a name: folded, a surname completed from ``full_names``, an expansion
+    replaced by its acronym."""
+    key = fold(re.sub(r"^(?:the|The)\s+", "", name.strip()))
+    key = re.sub(r"[’']s$", "", key)
+    if aliases and key in aliases:
+        return aliases[key]
+    if " " not in key:
+        for full in full_names:
+            f = fold(full)
+            if f.split()[-1] == key and " " in f:
+                return f
+    return key
