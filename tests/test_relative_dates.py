@@ -16,9 +16,8 @@ import re
 
 import pytest
 
-from unspun.dates import find_dates, to_date
-
 from conftest import DATA
+from unspun.dates import find_dates, to_date
 
 POLNEAR = DATA / "polnear"
 

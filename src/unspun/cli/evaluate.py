@@ -43,6 +43,12 @@ def add_eval_parser(sub: Any) -> None:
                                   "sentence aligner's paraphrase F1 on MRPC next to word Jaccard.")
     _data_options(v, "file", "ecbplus, semeval, mrpc", "stories / pairs")
 
+    f = ev.add_parser("facts", help="quantities (NewsQuant), attributions (PolNeAR), timelines (SemEval-2015 T4)",
+                      description="NewsQuant value and value+unit F1; PolNeAR source, cue and content span F1, "
+                                  "exact and overlap; SemEval-2015 TimeLine event and anchored-event F1 with a "
+                                  "simplified scorer.  PolNeAR and TimeLine need the spaCy model.")
+    _data_options(f, "file or folder", "newsquant, polnear, timeline", "sentences / articles / corpora")
+
 
 def _data_options(p: Any, kind: str, names: str, items: str) -> None:
     """The options every suite shares: swap, pick and cut the data sets; JSON output."""
@@ -74,6 +80,7 @@ def _paths(defaults: dict[str, str], overrides: list[str], only: list[str]) -> d
 
 def cmd_eval(a: argparse.Namespace) -> int:
     from ..evaluation import clean as clean_eval
+    from ..evaluation import facts as facts_eval
     from ..evaluation import provenance as provenance_eval
 
     if a.suite == "clean":
@@ -84,4 +91,8 @@ def cmd_eval(a: argparse.Namespace) -> int:
         paths = _paths(provenance_eval.DEFAULT_DATA, a.data, a.only)
         result = provenance_eval.run_provenance_eval(paths, limit=a.limit)
         print(json.dumps(result, indent=2, sort_keys=True) if a.json else provenance_eval.format_table(result))
+    elif a.suite == "facts":
+        paths = _paths(facts_eval.DEFAULT_DATA, a.data, a.only)
+        result = facts_eval.run_facts_eval(paths, limit=a.limit)
+        print(json.dumps(result, indent=2, sort_keys=True) if a.json else facts_eval.format_table(result))
     return EXIT_OK

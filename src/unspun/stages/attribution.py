@@ -71,7 +71,11 @@ _QUOTE_CHARS = "\"“”«»'‘’"
 
 
 def _span(tokens: list[Any]) -> Span | None:
-    toks = [t for t in tokens if not (t.is_punct and t.text not in _QUOTE_CHARS)]
+    # Punctuation is trimmed, except quotation marks and a closing bracket whose opening one is
+    # in the span ("Ministry of Defence (MoD)").
+    toks = [t for t in tokens if not (t.is_punct and t.text not in _QUOTE_CHARS and t.text != ")")]
+    while toks and toks[-1].text == ")" and not any(t.text == "(" for t in toks):
+        toks.pop()
     if not toks:
         return None
     return toks[0].idx, toks[-1].idx + len(toks[-1].text)

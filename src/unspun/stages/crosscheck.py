@@ -87,6 +87,19 @@ def quote_diff(a: str, b: str) -> tuple[float, list[str]]:
     return matched / len(short), edits
 
 
+def _moved_outside(edit: str, a: Fact, b: Fact, articles: Mapping[str, Article]) -> bool:
+    """A word one quote has and the other leaves just outside its quotation marks is not an
+    alteration: "Serbia's “large military deployment”" / "“large Serbian military deployment”"."""
+    if not edit.startswith(("-", "+")) or " " in edit:
+        return False
+    stem = edit[1:][:5]
+    for f in (a, b):
+        before = articles[f.article_id].text[max(0, f.span.start - 30) : f.span.start]
+        if any(w[:5] == stem for w in words(before)[-3:]):
+            return True
+    return False
+
+
 def _groups(
     facts: Sequence[Fact],
     link: Callable[[Fact, Fact], float | None],
@@ -174,7 +187,9 @@ def crosscheck_story(
                              "" if agree else f"sources give different numbers: {values}"))
 
     # Quotes.
-    quotes = [f for f in facts if f.kind == "quote" and len(words(f.text)) >= 3]
+    # Direct quotes only: reported speech is the reporter's wording, so two paraphrases of one
+    # statement would read as an altered quote.
+    quotes = [f for f in facts if f.kind == "quote" and f.direct is not False and len(words(f.text)) >= 3]
 
     def quote_link(a: Fact, b: Fact) -> float | None:
         overlap = quote_diff(a.text, b.text)[0]
@@ -191,7 +206,8 @@ def crosscheck_story(
         for i in range(len(g)):
             for j in range(i + 1, len(g)):
                 if g[i].article_id != g[j].article_id:
-                    edits.extend(e for e in quote_diff(g[i].text, g[j].text)[1] if e not in edits)
+                    edits.extend(e for e in quote_diff(g[i].text, g[j].text)[1]
+                                 if e not in edits and not _moved_outside(e, g[i], g[j], articles))
         details = []
         if edits:
             details.append("altered quote: " + "; ".join(edits))

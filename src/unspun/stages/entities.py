@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from ..textutil import fold
 
-__all__ = ["acronym_of", "entity_key", "story_aliases"]
+__all__ = ["acronym_of", "entity_key", "story_aliases", "story_keys"]
 
 _MINOR = frozenset("of the and for de la du des von van".split())
 _PAREN = re.compile(r"\b((?:[A-Z][\w’'-]*\s+){1,6}[A-Z][\w’'-]*)\s+\(([A-Z][A-Za-z]{1,7})\)")
@@ -81,8 +81,9 @@ def story_aliases(texts: Iterable[str], names: Iterable[str]) -> dict[str, str]:
 def entity_key(name: str, full_names: Iterable[str] = (), aliases: dict[str, str] | None = None) -> str:
     """The key of a name: folded, a surname completed from ``full_names``, an expansion
     replaced by its acronym."""
-    key = fold(re.sub(r"^(?:the|The)\s+", "", name.strip()))
+    key = fold(re.sub(r"^(?:the|The)\s+", "", name.strip(" \t&-,.;:")))
     key = re.sub(r"[’']s$", "", key)
+    key = re.sub(r"^[^\s’']+[’']s\s+(?=\S)", "", key)  # "nato's kosovo force": the force
     if aliases and key in aliases:
         return aliases[key]
     if " " not in key:
@@ -91,3 +92,26 @@ def entity_key(name: str, full_names: Iterable[str] = (), aliases: dict[str, str
             if f.split()[-1] == key and " " in f:
                 return f
     return key
+
+
+def story_keys(keys: Iterable[str]) -> dict[str, str]:
+    """Entity keys of one story's articles joined across articles: an expansion in one article
+    takes the acronym another article uses ("kosovo force" -> "kfor" when any article says
+    "KFor"), and a surname takes a full name any article gives."""
+    ks = sorted(set(keys))
+    acronyms = [k for k in ks if " " not in k and 2 <= len(k) <= 7 and k.isalpha()]
+    fulls = [k for k in ks if " " in k]
+    out: dict[str, str] = {}
+    for k in ks:
+        target = k
+        if " " in k:
+            for a in acronyms:
+                if acronym_of(a, k):
+                    target = a
+                    break
+        else:
+            match = [f for f in fulls if f.split()[-1] == k]
+            if len(match) == 1:
+                target = match[0]
+        out[k] = target
+    return out

@@ -62,20 +62,34 @@ def resolve_speaker(raw: str, names: list[str], before: str) -> str:
     return s
 
 
-def _quantities(article: Article, s: int, e: int, skip: list[tuple[int, int]]) -> Iterator[Fact]:
+def _quantities(article: Article, s: int, e: int, mentions: list[Any]) -> Iterator[Fact]:
     sent = article.text[s:e]
-    for q in find_quantities(sent):
-        a, b = s + q.start, s + q.end
-        if any(x < b and a < y for x, y in skip):
-            continue  # a date's digits ("29 September") are not an amount
+    skip = [(d.start, d.end) for d in mentions]
+    found = [q for q in find_quantities(sent) if not any(x < q.end and q.start < y for x, y in skip)]
+    for n, q in enumerate(found):
         if q.what is None and q.unit is None:
             continue  # a bare number: nothing to compare it with across sources
+        when = _time_of(q.start, q.end, mentions, found[n - 1].end if n else 0,
+                        found[n + 1].start if n + 1 < len(found) else len(sent))
+        a, b = s + q.start, s + q.end
         yield Fact(
             id=content_id("f", article.id, "q", str(a), str(b)), article_id=article.id, kind="quantity",
             span=Span(article.id, a, b), text=sent[q.start : q.end], value=q.value,
             number=q.number, upper=q.upper, unit=q.unit, change=q.change, what=q.what or q.unit,
-            sentence=Span(article.id, s, e),
+            sentence=Span(article.id, s, e), when=when.value if when else None, when_text=when.text if when else None,
+            unresolved_reason=when.reason if when else None,
         )
+
+
+def _time_of(start: int, end: int, mentions: list[Any], prev_end: int, next_start: int) -> Any:
+    """The time phrase a figure belongs to: "from 14,000 a year ago to less than 8,400 a few
+    days ago"; the phrase right after the figure (before the next figure), else the last one
+    before it and after the previous figure ("Currently, there are only 4,400 people")."""
+    after = [d for d in mentions if end <= d.start < min(next_start, end + 40)]
+    if after:
+        return after[0]
+    before = [d for d in mentions if prev_end <= d.start and d.end <= start]
+    return before[-1] if before else None
 
 
 def _quotes(article: Article, s: int, e: int, names: list[str], body_start: int) -> Iterator[Fact]:
@@ -117,8 +131,20 @@ def _attributed(article: Article, doc: Any, spans: list[tuple[int, int]], names:
         src = Span(article.id, *att.source)
         cue = Span(article.id, *att.cue)
         raw = article.text[att.source[0] : att.source[1]]
-        speaker = resolve_speaker(raw, names, article.text[body_start : att.source[0]])
-        direct = [k for k in by_span if k[0] < att.content[1] and att.content[0] < k[1]]
+        # The subject up to the cue, so an apposition is included.
+        upto = article.text[att.source[0] : att.cue[0]] if att.source[0] < att.cue[0] else raw
+        inside = [n for n in person_names(upto) if len(n.split()) >= 2]
+        # "The spokesperson for the US national security council, John Kirby": the name in
+        # the subject, not the last person mentioned before it.
+        if inside:
+            speaker = resolve_speaker(inside[0], names, "")
+        elif re.search(r"[A-Z]", raw[1:]):
+            speaker = re.sub(r"^(?:the|The)\s+", "", raw)  # an organization: "the UK's Ministry of Defence (MoD)"
+        else:
+            speaker = resolve_speaker(raw, names, article.text[body_start : att.source[0]])
+        # A quotation is this attribution's content when it lies inside it and the cue is near.
+        direct = [k for k in by_span if att.content[0] - 2 <= k[0] and k[1] <= att.content[1] + 2
+                  and min(abs(att.cue[0] - k[1]), abs(k[0] - att.cue[1])) < 160]
         if direct:
             for k in direct:
                 q = by_span[k]
@@ -177,10 +203,11 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
     for s, e in spans:
         sent = article.text[s:e]
         mentions = find_dates(sent, base)
-        skip = [(s + d.start, s + d.end) for d in mentions]
-        facts.extend(_quantities(article, s, e, skip))
+        facts.extend(_quantities(article, s, e, mentions))
         quotes.extend(_quotes(article, s, e, names, body_start))
         for d in mentions:
+            if d.text.lower() in ("currently", "at present"):
+                continue  # a state at publication, not an event; kept only as a figure's time
             facts.append(Fact(
                 id=content_id("f", article.id, "event", str(s + d.start), str(s + d.end)), article_id=article.id,
                 kind="event", span=Span(article.id, s + d.start, s + d.end), text=sent, when=d.value,

@@ -1,0 +1,115 @@
+"""Facts on the seeds (with the parser), and the facts evaluation with its floors.
+
+Floors sit at the figures in benchmarks/results/facts.md; the issue's targets are NewsQuant
+value F1 0.90 and value+unit F1 0.84 (met), PolNeAR source overlap F1 0.75 (not met yet: the
+floor here guards the current 0.71 against regressions).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, unspun
+from unspun.evaluation import facts as facts_eval
+from unspun.nlp import parser
+from unspun.records import Article, Fact
+from unspun.stages import crosscheck, facts
+from unspun.stages.entities import story_keys
+
+NEWSQUANT = DATA / "newsquant" / "newsquant-dev.json"
+POLNEAR = DATA / "polnear"
+
+
+@pytest.fixture(scope="module")
+def seed_facts(seed_articles: dict[str, Article]) -> dict[str, list[Fact]]:
+    nlp = parser()
+    assert nlp is not None, "the spaCy model is a declared dependency"
+    return {name[:3]: facts.extract_facts(a, nlp) for name, a in seed_articles.items()}
+
+
+def _qty(fs: list[Fact], number: float) -> Fact:
+    return next(f for f in fs if f.kind == "quantity" and f.number == number)
+
+
+def test_figures_keep_their_time_phrases(seed_facts: dict[str, list[Fact]]) -> None:
+    fs = seed_facts["000"]
+    assert (_qty(fs, 14000.0).what, _qty(fs, 14000.0).when_text) == ("people", "a year ago")
+    assert (_qty(fs, 8400.0).change, _qty(fs, 8400.0).when_text) == ("<", "a few days ago")
+    assert _qty(fs, 8400.0).unresolved_reason  # "a few days" is vague, and said so
+    assert _qty(fs, 4400.0).when_text == "Currently"
+    kfor = _qty(seed_facts["002"], 4500.0)
+    assert kfor.change == "~" and kfor.what is not None and kfor.what.endswith("Kosovo Force personnel")
+    rng = [f for f in seed_facts["002"] if f.value == "500-650"]
+    assert len(rng) == 1 and (rng[0].number, rng[0].upper, rng[0].what) == (500.0, 650.0, "troops")
+
+
+def test_seed_crosscheck(seed_articles: dict[str, Article], seed_facts: dict[str, list[Fact]]) -> None:
+    arts = {a.id: a for a in seed_articles.values()}
+    name_of = {a.id: n[:3] for n, a in seed_articles.items()}
+    found = [f for fs in seed_facts.values() for f in fs]
+    checks = crosscheck.crosscheck_story("s_x", arts, found)
+    kirby = next(c for c in checks if c.kind == "quote" and "withdraw" in c.key)
+    assert kirby.status == "conflict" and "+those" in kirby.detail
+    assert {name_of[a] for a in kirby.articles} == {"002", "003"}
+    # 002 leaves "Serbia's" outside the quotation marks: the same words, not an alteration.
+    deployment = next(c for c in checks if c.kind == "quote" and "military deployment" in c.key)
+    assert deployment.status == "agree" and {name_of[a] for a in deployment.articles} == {"002", "003"}
+    gunmen = next(c for c in checks if c.kind == "quantity" and c.key == "gunmen")
+    assert gunmen.status == "agree" and {name_of[a] for a in gunmen.articles} == {"000", "002", "004"}
+    war = next(c for c in checks if c.kind == "quote" and "does not want war" in c.key)
+    assert war.status == "single-source"
+    speakers = {f.speaker for f in seed_facts["004"] if f.kind == "quote" and "want war" in f.text}
+    assert speakers == {"Aleksandar Vučić"}
+
+
+def test_reported_speech_has_source_and_cue_spans(seed_articles: dict[str, Article],
+                                                 seed_facts: dict[str, list[Fact]]) -> None:
+    text = seed_articles["002_d2c904fb5d1ad043.txt"].text
+    indirect = [f for f in seed_facts["002"] if f.kind == "quote" and f.direct is False]
+    assert indirect
+    for f in indirect:
+        assert f.source_span is not None and f.cue_span is not None
+        assert text[f.cue_span.start : f.cue_span.end].strip()
+        assert text[f.span.start : f.span.end].strip() == f.text
+    mod = next(f for f in indirect if "these troops had already been" in f.text)
+    assert text[mod.source_span.start : mod.source_span.end].endswith("(MoD)") or "Ministry" in mod.speaker  # type: ignore[union-attr, operator]
+
+
+def test_entity_keys_join_spellings_across_articles(seed_facts: dict[str, list[Fact]]) -> None:
+    keys = {(n, f.text): f.key for n, fs in seed_facts.items() for f in fs if f.kind == "entity" and f.key}
+    joined = story_keys(keys.values())
+
+    def key(n: str, text: str) -> str:
+        return joined[keys[(n, text)]]  # type: ignore[index]
+
+    assert key("000", "Vučić") == key("002", "Vucic") == key("003", "Aleksandar Vucic") == "aleksandar vucic"
+    assert key("003", "KFOR") == key("002", "KFor") == key("004", "Kfor") == key("002", "Kosovo Force")
+    assert key("000", "the Kosovo Force") == key("003", "KFOR")
+    assert key("003", "Nato") == key("000", "NATO")
+
+
+@pytest.mark.skipif(not NEWSQUANT.exists(), reason="shared data not available")
+def test_newsquant_floors() -> None:
+    r = facts_eval.score_newsquant(NEWSQUANT)
+    assert r["value"]["f1"] >= 0.92
+    assert r["value+unit"]["f1"] >= 0.84
+
+
+@pytest.mark.skipif(not POLNEAR.exists(), reason="shared data not available")
+def test_polnear_floor_on_the_first_200_articles() -> None:
+    r = facts_eval.score_polnear(POLNEAR, limit=200)
+    assert r["articles"] == 200
+    assert r["source overlap"]["f1"] >= 0.70
+    assert r["cue overlap"]["f1"] >= 0.68
+    assert r["content overlap"]["f1"] >= 0.67
+
+
+def test_eval_facts_cli_json_matches_the_library(tmp_path: Path) -> None:
+    out = unspun("eval", "facts", "--only", "newsquant", "--json")
+    got = json.loads(out.stdout)
+    assert got["newsquant"] == facts_eval.score_newsquant(NEWSQUANT)
+    table = unspun("eval", "facts", "--only", "newsquant", "--limit", "20").stdout
+    assert "| newsquant | value |" in table
