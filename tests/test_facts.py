@@ -57,6 +57,12 @@ def test_seed_crosscheck(seed_articles: dict[str, Article], seed_facts: dict[str
     # 002 leaves "Serbia's" outside the quotation marks: the same words, not an alteration.
     deployment = next(c for c in checks if c.kind == "quote" and "military deployment" in c.key)
     assert deployment.status == "agree" and {name_of[a] for a in deployment.articles} == {"002", "003"}
+    # 003 quotes NATO: "the North Atlantic Council authorised additional forces"; 002 has
+    # Stoltenberg declare that he had "authorised additional forces".
+    drift = next(c for c in checks if c.kind == "quote" and "authorised additional forces" in c.key)
+    assert drift.status == "conflict" and "North Atlantic Council" in drift.detail and "Stoltenberg" in drift.detail
+    independence = next(c for c in checks if c.kind == "event" and c.key == "2008")
+    assert independence.status == "agree" and {name_of[a] for a in independence.articles} == {"000", "002", "003"}
     gunmen = next(c for c in checks if c.kind == "quantity" and c.key == "gunmen")
     assert gunmen.status == "agree" and {name_of[a] for a in gunmen.articles} == {"000", "002", "004"}
     war = next(c for c in checks if c.kind == "quote" and "does not want war" in c.key)
