@@ -97,14 +97,12 @@ def test_entity_keys_join_spellings_across_articles(seed_facts: dict[str, list[F
     assert key("003", "Nato") == key("000", "NATO")
 
 
-@pytest.mark.skipif(not NEWSQUANT.exists(), reason="shared data not available")
 def test_newsquant_floors() -> None:
     r = facts_eval.score_newsquant(NEWSQUANT)
     assert r["value"]["f1"] >= 0.92
     assert r["value+unit"]["f1"] >= 0.84
 
 
-@pytest.mark.skipif(not POLNEAR.exists(), reason="shared data not available")
 def test_polnear_floor_on_the_first_200_articles() -> None:
     r = facts_eval.score_polnear(POLNEAR, limit=200)
     assert r["articles"] == 200

@@ -32,6 +32,7 @@ from ..stages.attribution import find_attributions
 from ..stages.entities import acronym_of
 from ..stages.quantities import find_quantities, normalize_unit
 from ..textutil import fold
+from . import prf
 
 __all__ = ["DEFAULT_DATA", "format_table", "run_facts_eval", "score_newsquant", "score_polnear", "score_timeline"]
 
@@ -49,9 +50,7 @@ class _PRF:
     gold: int = 0
 
     def as_dict(self) -> dict[str, float | int]:
-        p = self.tp / self.pred if self.pred else 0.0
-        r = self.tp / self.gold if self.gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
+        p, r, f = prf(self.tp, self.pred - self.tp, self.gold - self.tp)
         return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": self.tp,
                 "predicted": self.pred, "gold": self.gold}
 

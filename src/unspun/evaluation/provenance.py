@@ -25,6 +25,7 @@ from ..models import Encoder, encoder_status, sentence_encoder
 from ..stages import provenance
 from ..stages.align import AlignConfig, containment, content_terms, trigrams
 from ..textutil import words
+from . import prf
 from .derivation import SyntheticStory, ecbplus_stories, semeval_stories
 
 __all__ = ["DEFAULT_DATA", "format_table", "run_provenance_eval", "score_derivations", "score_mrpc"]
@@ -34,12 +35,6 @@ DEFAULT_DATA = {
     "semeval": "semeval2022-t8/pairs-dev.csv",
     "mrpc": "mrpc/msr_paraphrase_train.txt",
 }
-
-
-def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +81,7 @@ def _tally(story: SyntheticStory, encoder: Encoder | None, cfg: provenance.Prove
 
 def _figures(tallies: list[_Tally]) -> dict[str, Any]:
     t = sum(tallies, _Tally())
-    p, r, f = _prf(t.tp, t.fp, t.fn)
+    p, r, f = prf(t.tp, t.fp, t.fn)
     return {
         "stories": len(tallies), "articles": t.articles, "copies": t.copies,
         "parent_accuracy": round(t.right_parent / t.copies, 4) if t.copies else 0.0,
@@ -132,7 +127,7 @@ def score_mrpc(path: Path, encoder: Encoder | None, cfg: AlignConfig | None = No
         tp = sum(p and g for p, g in zip(pred, gold, strict=True))
         fp = sum(p and not g for p, g in zip(pred, gold, strict=True))
         fn = sum(g and not p for p, g in zip(pred, gold, strict=True))
-        return _prf(tp, fp, fn)[2]
+        return prf(tp, fp, fn)[2]
 
     # Both systems get their threshold from the first half and are scored on the second.
     grid = [t / 100 for t in range(5, 96)]

@@ -53,16 +53,15 @@ _THINK = """believe hope fear worry doubt suspect assume guess imagine figure re
     wish intend seek aim refuse decline""".split()
 _SHOW = """show find suggest indicate reveal demonstrate conclude estimate project""".split()
 CUE_LEMMAS: frozenset[str] = frozenset(_SAY + _THINK + _SHOW)
-# Verbs that attribute even without a complement in the parse ("…,” Kirby said.).
-_SAY_CORE = frozenset("say tell add write report announce claim argue insist explain note state tweet".split())
 _THINK_ONLY = frozenset(_THINK) - frozenset(_SAY) - frozenset(_SHOW)
 
 # Nouns that carry an attribution when someone owns them: "Pence's call for", "his comments on",
 # "Clinton's claim that".
 _NOUN_CUES = frozenset("""call calls claim claims accusation accusations warning warnings pledge pledges
     promise promises argument arguments assertion suggestion demand demands denial admission request opposition
-    refusal attack attacks insistence belief beliefs position vow threat threats announcement answer response testimony tweet tweets plea appeal praise defense
-    defence support account allegation allegations prediction description""".split())
+    refusal attack attacks insistence belief beliefs position vow threat threats announcement answer response
+    testimony tweet tweets plea appeal praise defense defence support account allegation allegations prediction
+    description""".split())
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _COMPLEMENTS = ("ccomp", "xcomp", "dobj", "parataxis", "prep")
 # A verb continuing its clause's speaker: "…, adding that", "and said".
@@ -86,9 +85,7 @@ def _subject_span(subj: Any) -> Span | None:
     not reaching back over a line break (a dateline or a timestamp the parser joined to it)."""
     keep = [subj]
     for child in subj.children:
-        if child.dep_ in ("relcl", "acl", "punct") and child.i > subj.i:
-            continue
-        if child.dep_ == "appos" and child.i > subj.i:
+        if child.dep_ in ("relcl", "acl", "punct", "appos") and child.i > subj.i:
             continue
         keep.extend(child.subtree)
     keep.sort(key=lambda t: t.i)
@@ -133,9 +130,8 @@ def _content(verb: Any) -> Span | None:
                 return _span(list(child.subtree))
     # Inverted quotation: "“…,” he said" parses the quoted clause as the verb's head.
     if verb.dep_ in ("parataxis", "ccomp") or (verb.head is not verb and verb.head.i < verb.i and verb.dep_ == "conj"):
-        head = verb.head
-        toks = [t for t in head.subtree if t.i < verb.i and not (t.i >= min(x.i for x in verb.subtree))]
-        return _span(toks)
+        first = verb.left_edge.i  # where the verb's own clause ("he said") begins
+        return _span([t for t in verb.head.subtree if t.i < first])
     return None
 
 
@@ -146,7 +142,7 @@ def _reports_a_clause(tok: Any) -> bool:
         if child.dep_ == "ccomp" and child.i > tok.i:
             if any(g.dep_ == "mark" and g.lower_ == "that" for g in child.children):
                 return True
-            if tok.nbor(1).text in ("“", '"', ":") if tok.i + 1 < len(tok.doc) else False:
+            if tok.i + 1 < len(tok.doc) and tok.nbor(1).text in ("“", '"', ":"):
                 return True
     return False
 
@@ -224,8 +220,8 @@ def find_attributions(doc: Any) -> list[Attribution]:
             if pobj is None:
                 continue
             src = _span(list(pobj.subtree))
-            head = tok.head
-            rest = [t for t in head.subtree if t.i not in {x.i for x in tok.subtree}]
+            own = {x.i for x in tok.subtree}
+            rest = [t for t in tok.head.subtree if t.i not in own]
             cue = (tok.idx, to.idx + len(to.text))
             if cue not in seen:
                 seen.add(cue)
@@ -260,15 +256,12 @@ def find_attributions(doc: Any) -> list[Attribution]:
         if inside_quote(tok.idx):
             continue  # "“He said Britain would…”": speech reported inside a quotation is the
             # quoted speaker's claim, not one the article attributes
-        if lemma in _THINK_ONLY and (subj is None or personal or inside_quote(tok.idx)):
+        if lemma in _THINK_ONLY and (subj is None or personal):
             # Believing and wanting verbs attribute a stance only to a third party; "I think",
             # "you know", "we see" are the writer's voice or figures of speech.
             continue
         if any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children) and tok.dep_ != "xcomp":
             continue  # "to speak with one voice": an aim, not something said
-        if content is None and lemma not in _SAY_CORE and False:
-            continue  # "he talked", "Sanders is speaking Thursday": nothing attributed
-        cue = (tok.idx, tok.idx + len(tok.text))
         # Auxiliaries and negation belong to the cue as written: "has said", "did not release".
         parts = [c for c in tok.children if c.dep_ in ("aux", "auxpass", "neg") and c.i < tok.i] + [tok]
         parts += [c for c in tok.children if c.dep_ == "prt"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from ..dates import find_dates, to_date
+from ..dates import DateMention, find_dates, to_date
 from ..records import Article, Fact, Span, content_id
 from ..textutil import body_sentences, fold
 from .attribution import find_attributions
@@ -62,7 +62,7 @@ def resolve_speaker(raw: str, names: list[str], before: str) -> str:
     return s
 
 
-def _quantities(article: Article, s: int, e: int, mentions: list[Any]) -> Iterator[Fact]:
+def _quantities(article: Article, s: int, e: int, mentions: list[DateMention]) -> Iterator[Fact]:
     sent = article.text[s:e]
     skip = [(d.start, d.end) for d in mentions]
     found = [q for q in find_quantities(sent) if not any(x < q.end and q.start < y for x, y in skip)]
@@ -81,7 +81,7 @@ def _quantities(article: Article, s: int, e: int, mentions: list[Any]) -> Iterat
         )
 
 
-def _time_of(start: int, end: int, mentions: list[Any], prev_end: int, next_start: int) -> Any:
+def _time_of(start: int, end: int, mentions: list[DateMention], prev_end: int, next_start: int) -> DateMention | None:
     """The time phrase a figure belongs to: "from 14,000 a year ago to less than 8,400 a few
     days ago"; the phrase right after the figure (before the next figure), else the last one
     before it and after the previous figure ("Currently, there are only 4,400 people")."""
@@ -118,9 +118,11 @@ def _quotes(article: Article, s: int, e: int, names: list[str], body_start: int)
 
 
 def _attributed(article: Article, doc: Any, spans: list[tuple[int, int]], names: list[str], body_start: int,
-                quotes: list[Fact]) -> Iterator[Fact]:
-    """Quotes from the parse: speakers for direct quotes the patterns left without one, and
-    reported speech ("Vučić said that the number had fallen") as indirect quotes."""
+                quotes: list[Fact]) -> tuple[list[Fact], list[Fact]]:
+    """Quotes from the parse: the direct quotes with their source and cue spans (and a speaker
+    where the patterns found none), and reported speech ("Vučić said that the number had
+    fallen") as indirect quotes."""
+    indirect: list[Fact] = []
     def in_body(i: int) -> bool:
         return any(s <= i < e for s, e in spans)
 
@@ -155,13 +157,13 @@ def _attributed(article: Article, doc: Any, spans: list[tuple[int, int]], names:
         if len(text.split()) < 4 or any(c in text for c in "“”\""):
             continue
         sent = next(((s, e) for s, e in spans if s <= att.cue[0] < e), None)
-        yield Fact(
+        indirect.append(Fact(
             id=content_id("f", article.id, "iquote", str(att.content[0]), str(att.content[1])), article_id=article.id,
             kind="quote", span=Span(article.id, *att.content), text=text, speaker=speaker,
             cue=article.text[cue.start : cue.end], sentence=Span(article.id, *sent) if sent else None,
             source_span=src, cue_span=cue, direct=False,
-        )
-    quotes[:] = [by_span[k] for k in sorted(by_span)]
+        ))
+    return [by_span[k] for k in sorted(by_span)], indirect
 
 
 def _entities(article: Article, body_start: int, names: list[str], doc: Any) -> list[Fact]:
@@ -215,7 +217,8 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
             ))
     doc = parse(article.text) if parse is not None and spans else None
     if doc is not None:
-        facts.extend(_attributed(article, doc, spans, names, body_start, quotes))
+        quotes, indirect = _attributed(article, doc, spans, names, body_start, quotes)
+        facts.extend(indirect)
     facts.extend(quotes)
     facts.extend(_entities(article, body_start, names, doc))
     return sorted(facts, key=lambda f: (f.span.start, f.span.end, f.kind, f.id))

@@ -312,8 +312,6 @@ def _is_name_part(text: str, start: int) -> bool:
     return not re.search(r"(?:^|[.!?:;]\s+)$", before[: len(before) - len(m.group())])
 
 
-
-
 def find_quantities(text: str) -> Iterator[Quantity]:
     """Every quantity mentioned in ``text``, in order.
 
@@ -424,12 +422,11 @@ def _number_at(text: str, m: re.Match[str]) -> _Num | None:
     else:
         lo, hi = (float(x) for x in _VAGUE[fold(vague or "")])
         kind, vstart = "vague", m.start("vague")
-    if m.group("sign") in ("-", "−") or m.group("sign2") or _NEG_WORD.search(text[max(0, start - 7) : start]):
-        if m.group("sign") or digits:
-            # "$-50.8bn", "minus-5 yards"; a leading hyphen after a space is a minus sign only
-            # when a word like "minus" or a currency says so, otherwise it is a dash.
-            if _NEG_WORD.search(text[max(0, start - 7) : start]) or (cur and m.group("sign")) or m.group("sign2"):
-                lo = -lo
+    # "$-50.8bn", "minus-5 yards"; a leading hyphen after a space is a minus sign only when a
+    # word like "minus" or a currency says so, otherwise it is a dash.
+    minus_word = _NEG_WORD.search(text[max(0, start - 7) : start]) is not None
+    if (m.group("sign") or digits) and (minus_word or m.group("sign2") or (cur and m.group("sign") in ("-", "−"))):
+        lo = -lo
     end = m.end()
     scale = 1.0
     sm = _SCALE_RE.match(text, end)
@@ -474,7 +471,8 @@ def _measure(text: str, n: _Num) -> tuple[str | None, str | None, str | None, in
             unit = f"{unit} per {norm.split(' per ', 1)[1]}"
         elif norm in _PLAIN_DENOMINATORS:
             unit = f"{unit} per {norm}"
-        end = uend if unit != n.currency or " per " in unit else end
+        if unit != n.currency:
+            end = uend
     elif unit and (rate := _RATE.match(text, end)):
         den = _denominator(rate)
         if den:
@@ -510,6 +508,8 @@ def _denominator(rate: re.Match[str]) -> str | None:
     if (rate.group("w") or "").lower() == "per":
         return normalize_unit(den.split()[0])  # "per share", "per mmBTU"
     return None
+
+
 _AGE = re.compile(r"[\s-]+(years?|months?)[\s-]+old\b", re.I)
 _JOIN = re.compile(r"\s*(-|–|—|to|and|or)\s*", re.I)
 
