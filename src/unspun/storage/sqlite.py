@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import StoreError
 from ..records import (
@@ -23,6 +24,7 @@ from ..records import (
     InputError,
     Signal,
     Story,
+    StoryFeatures,
     dumps,
     from_json,
 )
@@ -87,8 +89,10 @@ class SQLiteStore(Store):
                 return False
             db.execute(
                 "INSERT INTO article_index(article_id, signature, features) VALUES (?,?,?)",
-                (article.id, json.dumps(list(index.signature)), json.dumps(index.features, sort_keys=True)),
+                (article.id, json.dumps(list(index.signature)), dumps(index.features)),
             )
+            db.executemany("INSERT OR IGNORE INTO story_keys(key, article_id) VALUES (?,?)",
+                           [(k, article.id) for k in index.features.keys])
             db.executemany("INSERT OR IGNORE INTO lsh_bands(band_key, article_id) VALUES (?,?)",
                            [(k, article.id) for k in index.band_keys])
             db.executemany("INSERT OR REPLACE INTO facts(id, article_id, data) VALUES (?,?,?)",
@@ -149,7 +153,7 @@ class SQLiteStore(Store):
             return None
         keys = tuple(r[0] for r in self._db.execute(
             "SELECT band_key FROM lsh_bands WHERE article_id=? ORDER BY band_key", (article_id,)))
-        return ArticleIndex(row[0], tuple(json.loads(row[1])), keys, json.loads(row[2]))
+        return ArticleIndex(row[0], tuple(json.loads(row[1])), keys, from_json(StoryFeatures, json.loads(row[2])))
 
     def ids_with_exact_key(self, key: str) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT id FROM articles WHERE exact_key=? ORDER BY id", (key,))]
@@ -162,8 +166,27 @@ class SQLiteStore(Store):
             list(keys)).fetchall()
         return [r[0] for r in rows]
 
-    def all_features(self) -> dict[str, dict[str, float]]:
-        return {r[0]: json.loads(r[1]) for r in self._db.execute("SELECT article_id, features FROM article_index ORDER BY article_id")}
+    def _chunked(self, sql: str, ids: Iterable[str]) -> list[Any]:
+        wanted = sorted(set(ids))
+        rows: list[Any] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows += self._db.execute(sql.replace("(?)", f"({','.join('?' * len(chunk))})"), chunk).fetchall()
+        return rows
+
+    def ids_with_story_keys(self, keys: Sequence[str]) -> list[str]:
+        rows = self._chunked("SELECT DISTINCT article_id FROM story_keys WHERE key IN (?)", keys)
+        return sorted({r[0] for r in rows})
+
+    def story_features(self, ids: Iterable[str]) -> dict[str, StoryFeatures]:
+        rows = self._chunked("SELECT article_id, features FROM article_index WHERE article_id IN (?)", ids)
+        return {r[0]: from_json(StoryFeatures, json.loads(r[1])) for r in sorted(rows)}
+
+    def edges_touching(self, ids: Iterable[str]) -> list[tuple[str, str, float]]:
+        ids = list(ids)
+        rows = self._chunked("SELECT a, b, score FROM edges WHERE a IN (?)", ids)
+        rows += self._chunked("SELECT a, b, score FROM edges WHERE b IN (?)", ids)
+        return sorted({(r[0], r[1], float(r[2])) for r in rows})
 
     def duplicate_pairs(self) -> list[tuple[str, str, str, float]]:
         return [(r[0], r[1], r[2], float(r[3])) for r in self._db.execute(
