@@ -28,13 +28,13 @@ def main() -> None:
     split = {name: [a.id for a, t, _ in rows if t in topics] for name, topics in (("train", TRAIN), ("val", VALIDATION))}
     # Channel values per candidate pair, once; a configuration is then a weighted sum.
     chans: dict[str, tuple[list[tuple[str, str]], np.ndarray]] = {}
+    one = cluster.ClusterConfig(time_bonus=1.0, time_penalty=1.0)  # the time channel's sign
     for name, ids in split.items():
         pairs = cluster.candidate_pairs({i: feats[i] for i in ids})
         vals = []
         for a, b in pairs:
             fa, fb = feats[a], feats[b]
             va, vb = cluster.dense_of(fa), cluster.dense_of(fb)
-            one = cluster.ClusterConfig(time_bonus=1.0, time_penalty=1.0)
             vals.append((float(va @ vb) if va is not None and vb is not None else 0.0,
                          cluster.cosine(fa.terms, fb.terms), cluster.cosine(fa.names, fb.names),
                          cluster.cosine(fa.entities, fb.entities), cluster._time(fa.anchor, fb.anchor, one)))

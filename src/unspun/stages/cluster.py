@@ -26,8 +26,8 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -112,8 +112,9 @@ def _rarity(word: str) -> float:
     return max(0.0, _RARE - zipf_frequency(word, "en"))
 
 
-def _unit(counts: Mapping[str, float], limit: int) -> Vector:
-    weighted = {w: (1.0 + math.log(c)) * _rarity(w) for w, c in counts.items() if c > 0}
+def _unit(counts: Mapping[str, float], limit: int, rarity: Callable[[str], float] = _rarity) -> Vector:
+    """Log-scaled counts times rarity, the ``limit`` heaviest kept, scaled to unit length."""
+    weighted = {w: (1.0 + math.log(c)) * rarity(w) for w, c in counts.items() if c > 0}
     top = sorted(((w, v) for w, v in weighted.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[:limit]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
     return {w: round(v / norm, 6) for w, v in top}
@@ -151,10 +152,8 @@ def _entities(ents: Iterable[tuple[str, str]], limit: int) -> Vector:
             else:
                 key = next((p for p in reversed(people) if p.split()[-1] == key), key)
         counts[key] += 1
-    weighted = {k: (1.0 + math.log(c)) * max(_rarity(w) for w in k.split()) for k, c in counts.items()}
-    top = sorted(((k, v) for k, v in weighted.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
-    return {k: round(v / norm, 6) for k, v in top}
+    # A multi-word name is as rare as its rarest word.
+    return _unit(counts, limit, lambda k: max(_rarity(w) for w in k.split()))
 
 
 def _anchor(article: Article, body: str) -> str | None:
@@ -174,10 +173,14 @@ def _pack(vec: npt.NDArray[np.float32]) -> str:
     return base64.b64encode(np.asarray(vec, dtype="<f2").tobytes()).decode("ascii")
 
 
-def dense_of(feats: StoryFeatures) -> npt.NDArray[np.float32] | None:
-    if not feats.dense:
+def _unpack(packed: str) -> npt.NDArray[np.float32] | None:
+    if not packed:
         return None
-    return np.frombuffer(base64.b64decode(feats.dense), dtype="<f2").astype(np.float32)
+    return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32)
+
+
+def dense_of(feats: StoryFeatures) -> npt.NDArray[np.float32] | None:
+    return _unpack(feats.dense)
 
 
 @functools.lru_cache(maxsize=8)
@@ -224,7 +227,6 @@ def features(
     body = article.clean_text or article.text
     text = ((article.title + "\n") if article.title else "") + body
     packed = _pack(dense) if dense is not None else ""
-    rounded = dense_of(StoryFeatures(packed, {}, {}, {}, None, False, ())) if packed else None
     base = StoryFeatures(
         dense=packed,
         terms=_terms(text, cfg.max_terms),
@@ -234,8 +236,8 @@ def features(
         parsed=ents is not None,
         keys=(),
     )
-    return StoryFeatures(base.dense, base.terms, base.names, base.entities, base.anchor, base.parsed,
-                         blocking_keys(base, cfg, rounded))
+    # Keys from the stored (float16) vector, so a reloaded article files under the same bands.
+    return replace(base, keys=blocking_keys(base, cfg, _unpack(packed)))
 
 
 # --- similarity ------------------------------------------------------------------------

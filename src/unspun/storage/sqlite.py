@@ -107,13 +107,7 @@ class SQLiteStore(Store):
         if ids is None:
             rows = self._db.execute("SELECT data FROM articles ORDER BY id").fetchall()
         else:
-            wanted = sorted(set(ids))
-            rows = []
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                rows += self._db.execute(
-                    f"SELECT data FROM articles WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
-                ).fetchall()
+            rows = self._chunked("SELECT data FROM articles WHERE id IN (?) ORDER BY id", ids)
         arts = (from_json(Article, json.loads(r[0])) for r in rows)
         return {a.id: a for a in arts}
 
@@ -121,15 +115,8 @@ class SQLiteStore(Store):
         return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
     def facts(self, article_ids: Iterable[str]) -> list[Fact]:
-        out: list[Fact] = []
-        wanted = sorted(set(article_ids))
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            rows = self._db.execute(
-                f"SELECT data FROM facts WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
-            ).fetchall()
-            out += [from_json(Fact, json.loads(r[0])) for r in rows]
-        return out
+        rows = self._chunked("SELECT data FROM facts WHERE article_id IN (?) ORDER BY id", article_ids)
+        return [from_json(Fact, json.loads(r[0])) for r in rows]
 
     # --- errors
     def put_error(self, error: InputError) -> None:
@@ -167,6 +154,8 @@ class SQLiteStore(Store):
         return [r[0] for r in rows]
 
     def _chunked(self, sql: str, ids: Iterable[str]) -> list[Any]:
+        """Rows of ``sql`` whose ``IN (?)`` takes the sorted ids, 500 at a time (SQLite caps
+        bound parameters)."""
         wanted = sorted(set(ids))
         rows: list[Any] = []
         for i in range(0, len(wanted), 500):
