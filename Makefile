@@ -7,7 +7,14 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DB ?= unspun.db
 OUT ?= out
 
-.PHONY: install run test lint clean schemas
+.PHONY: install run test lint clean schemas system-deps
+
+# Debian packages the tests drive for real: Chromium (Playwright's browser for the UI tests)
+# and wrk (the load benchmark).  Installed when missing; root, or sudo, is needed once.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@command -v chromium >/dev/null && command -v wrk >/dev/null || \
+	  { $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium wrk; }
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest
 
 clean:

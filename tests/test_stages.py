@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from unspun.records import Article
 from unspun.stages import brief as brief_stage
-from unspun.stages import cluster, crosscheck, dedup, facts, provenance
+from unspun.stages import citecheck, cluster, crosscheck, dedup, facts, provenance
 from unspun.stages.clean import clean_article
 from unspun.stages.ingest import article_from_text
 
@@ -122,14 +122,29 @@ def test_brief_cites_every_sentence(seed_articles: dict[str, Article]) -> None:
     b = brief_stage.make_brief(story, arts, found, checks, [], [], [])
     assert 1 <= len(b.summary) <= 5
     for s in b.summary:
-        assert s.citations and s.support >= 0.95
+        assert s.citations and s.support >= 0.95 and s.supported, s.problems
         own = s.citations[0]
-        assert arts[own.article_id].text[own.start : own.end] == s.text
+        assert citecheck.compress(arts[own.article_id].text[own.start : own.end]) == s.text
     assert b.coverage >= 0.6
     assert {src.article_id for src in b.sources} == set(arts)
     assert any(t.date == "2023-09-29" for t in b.timeline)
+    # "the previous day" after "met on September 29", and "only yesterday" inside the NATO
+    # statement of that day, are the 28th (not the day before publication, the 29th).
+    nato = [t for t in b.timeline if t.date == "2023-09-28"]
+    assert any("previous day" in t.text for t in nato) and any("Only yesterday" in t.text for t in nato)
+    # The withdrawal lead of the 1 October report has no date of its own: dated by publication.
+    assert any(t.date == "2023-10-01" and t.basis == "publication" and "withdrawal" in t.text for t in b.timeline)
+    # 002 has no publication date: its "on Friday" is read against the story's first report.
+    kirby_002 = seed_articles["002_d2c904fb5d1ad043.txt"].id
+    assert any(t.date == "2023-09-29" and any(c.article_id == kirby_002 for c in t.citations) for t in b.timeline)
 
 
-def test_support_measures_the_cited_text() -> None:
-    assert brief_stage.support("Kirby urged Serbia to withdraw troops", ["Kirby urged Serbia to withdraw troops."]) == 1.0
-    assert brief_stage.support("Kirby urged Serbia to withdraw troops", ["Weather was sunny in Paris."]) == 0.0
+def test_citation_check_passes_support_and_catches_drift() -> None:
+    src = ["Kirby urged Serbia to withdraw 4,500 troops from the border."]
+    assert citecheck.check("Kirby urged Serbia to withdraw 4,500 troops", src).supported
+    assert not citecheck.check("Kirby urged Serbia to withdraw 5,500 troops", src).supported
+    assert not citecheck.check("Kirby did not urge Serbia to withdraw troops", src).supported
+    off = citecheck.check("Stoltenberg praised Belgrade's restraint in Brussels", src)
+    assert not off.supported and off.support < 0.5 and "words not in the cited text" in off.problems[0]
+    assert not citecheck.check("Kirby urged Serbia to withdraw troops", []).supported
+    assert citecheck.compress("WASHINGTON (Reuters) - However, the navy said it had 23 pirates.") == "The navy said it had 23 pirates."

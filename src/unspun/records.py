@@ -256,6 +256,9 @@ class BriefSentence:
     text: str
     citations: tuple[Span, ...]
     support: float
+    # The citation check's verdict (stages/citecheck): supported, or the reasons it is not.
+    supported: bool = False
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +266,9 @@ class TimelineEntry:
     date: str
     text: str
     citations: tuple[Span, ...]
+    # "text": a date written in the article; "publication": an undated report dated by when it
+    # was published (its lead, from an article that is not a late copy).
+    basis: str = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +297,7 @@ class Brief:
     signals: tuple[Signal, ...]
     coverage: float = 0.0
     support: float = 0.0
+    supported_share: float = 0.0  # summary sentences the citation check passes
 
 
 RECORD_TYPES: tuple[type[Any], ...] = (

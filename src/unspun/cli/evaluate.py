@@ -56,6 +56,12 @@ def add_eval_parser(sub: Any) -> None:
                                   "per language pair.")
     _data_options(k, "file", "ecbplus, semeval", "articles / pairs")
 
+    b = ev.add_parser("briefs", help="brief citations on ECB+ events: cited and supported sentences",
+                      description="Briefs of ECB+ gold events: share of summary sentences with a citation and "
+                                  "passing the citation check, and the check's catch rate on the same sentences "
+                                  "with a number changed or a negation added.")
+    _data_options(b, "file", "ecbplus", "articles")
+
 
 def _data_options(p: Any, kind: str, names: str, items: str) -> None:
     """The options every suite shares: swap, pick and cut the data sets; JSON output."""
@@ -86,6 +92,7 @@ def _paths(defaults: dict[str, str], overrides: list[str], only: list[str]) -> d
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
+    from ..evaluation import briefs as briefs_eval
     from ..evaluation import clean as clean_eval
     from ..evaluation import cluster as cluster_eval
     from ..evaluation import facts as facts_eval
@@ -107,4 +114,8 @@ def cmd_eval(a: argparse.Namespace) -> int:
         paths = _paths(cluster_eval.DEFAULT_DATA, a.data, a.only)
         result = cluster_eval.run_cluster_eval(paths, limit=a.limit)
         print(json.dumps(result, indent=2, sort_keys=True) if a.json else cluster_eval.format_table(result))
+    elif a.suite == "briefs":
+        paths = _paths(briefs_eval.DEFAULT_DATA, a.data, a.only)
+        result = briefs_eval.run_briefs_eval(paths, limit=a.limit)
+        print(json.dumps(result, indent=2, sort_keys=True) if a.json else briefs_eval.format_table(result))
     return EXIT_OK

@@ -103,6 +103,18 @@ def _parser() -> argparse.ArgumentParser:
     _db_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("serve", help="serve the web UI and the REST API",
+                       description="Serve the store: story list, story pages with the brief, timeline and copy "
+                                   "graph, article and outlet pages (each with a JSON twin, ?format=json), and the "
+                                   "REST API under /api/v1 (OpenAPI at /openapi.json).  Writes (POST "
+                                   "/api/v1/articles) need the token; without one the server is read-only.")
+    _db_option(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=1, help="server processes (default: %(default)s)")
+    p.add_argument("--token-file", metavar="FILE",
+                   help="file holding the bearer token that allows writes (or set $UNSPUN_TOKEN)")
+
     p = sub.add_parser("schema", help="print the JSON Schema of a record",
                        description="Print the JSON Schema of a record type (all of them without a name).")
     p.add_argument("record", nargs="?", choices=[t.__name__ for t in RECORD_TYPES])
@@ -254,6 +266,28 @@ def _cmd_outlets(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(a: argparse.Namespace) -> int:
+    import uvicorn
+
+    _open_existing(a.db).close()
+    token = os.environ.get("UNSPUN_TOKEN") or None
+    if a.token_file:
+        try:
+            token = Path(a.token_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"cannot read the token file: {exc}") from exc
+    if token is not None and len(token) < 16:
+        raise ConfigError("the token must be at least 16 characters")
+    # Workers import the app anew, so the settings travel in the environment.
+    os.environ["UNSPUN_SERVE_DB"] = a.db
+    os.environ["UNSPUN_SERVE_TOKEN"] = token or ""
+    print(f"unspun: serving {a.db} on http://{a.host}:{a.port}/ ({'writes need the token' if token else 'read-only'})",
+          file=sys.stderr)
+    uvicorn.run("unspun.web.app:app_from_env", factory=True, host=a.host, port=a.port, workers=a.workers,
+                log_level="warning", access_log=False)
+    return EXIT_OK
+
+
 def _cmd_schema(a: argparse.Namespace) -> int:
     types = [t for t in RECORD_TYPES if a.record in (None, t.__name__)]
     schemas = {t.__name__: json_schema(t) for t in types}
@@ -262,7 +296,7 @@ def _cmd_schema(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "stories": _cmd_stories, "show": _cmd_show, "export": _cmd_export,
-            "errors": _cmd_errors, "outlets": _cmd_outlets, "schema": _cmd_schema, "eval": cmd_eval}
+            "errors": _cmd_errors, "outlets": _cmd_outlets, "serve": _cmd_serve, "schema": _cmd_schema, "eval": cmd_eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,8 @@
 The summary is extractive: sentences chosen for how many *other* sources carry the same
 point, each citing its own span and the matching spans of the other sources, so no summary
 sentence stands without support.  Support is then measured, not assumed: the share of a
-sentence's content words found in the text of its citations.
+sentence's content words found in the text of its citations, its numbers and its negations
+(``citecheck``).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from ..records import (
     TimelineEntry,
 )
 from ..textutil import body_sentences, content_tokens, jaccard
-from . import provenance
+from . import citecheck, provenance
 
-__all__ = ["BriefConfig", "make_brief", "support"]
+__all__ = ["BriefConfig", "make_brief"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +41,6 @@ class BriefConfig:
     # A chosen sentence that shares half its words with one already chosen repeats it.
     redundant: float = 0.5
     min_words: int = 8
-
-
-def support(sentence: str, cited: Sequence[str]) -> float:
-    """Share of the sentence's content words that occur in the cited text."""
-    toks = set(content_tokens(sentence))
-    if not toks:
-        return 1.0
-    pool = set(content_tokens(" ".join(cited)))
-    return len(toks & pool) / len(toks)
 
 
 @dataclass(slots=True)
@@ -91,11 +83,31 @@ def _summary(story_articles: Sequence[Article], cfg: BriefConfig) -> list[BriefS
     by_id = {a.id: a for a in story_articles}
     out = []
     for u in chosen:
-        text = u.article.text[u.start : u.end]
+        text = citecheck.compress(u.article.text[u.start : u.end])
         cites = [Span(u.article.id, u.start, u.end)]
         cites += [Span(bid, bs, be) for bid, (_sim, bs, be) in sorted(u.backers.items())]
-        cited_text = [by_id[c.article_id].text[c.start : c.end] for c in cites]
-        out.append(BriefSentence(text=text, citations=tuple(cites), support=round(support(text, cited_text), 4)))
+        verdict = citecheck.check(text, [by_id[c.article_id].text[c.start : c.end] for c in cites])
+        out.append(BriefSentence(text=text, citations=tuple(cites), support=verdict.support,
+                                 supported=verdict.supported, problems=verdict.problems))
+    return out
+
+
+def _reported(articles: Sequence[Article], facts: Sequence[Fact], late: set[str]) -> list[TimelineEntry]:
+    """Undated news dated by its report: the lead of a dated article ("Serbia has announced
+    the withdrawal ...") happened by the day it was published.  Only leads without a date of
+    their own, and not from articles flagged as late copies, whose publication says nothing
+    about when the event happened."""
+    dated = {(f.article_id, f.sentence.start) for f in facts if f.kind == "event" and f.when and f.sentence}
+    out = []
+    for a in articles:
+        if not a.published_at or len(a.published_at) < 10 or a.id in late:
+            continue
+        spans = body_sentences(a.text, [(r.span.start, r.span.end) for r in a.removals])
+        if not spans or (a.id, spans[0][0]) in dated:
+            continue
+        s, e = spans[0]
+        out.append(TimelineEntry(date=a.published_at[:10], text=a.text[s:e].strip(), citations=(Span(a.id, s, e),),
+                                 basis="publication"))
     return out
 
 
@@ -118,6 +130,7 @@ def make_brief(
         texts = [fact_by_id[m].text for m in c.members if m in fact_by_id]
         timeline.append(TimelineEntry(date=c.key, text=min(texts, key=len) if texts else c.summary,
                                       citations=tuple(sorted(c.spans))))
+    timeline += _reported(originals, facts, {s.article_id for s in signals if s.kind == "late_publication"})
     timeline.sort(key=lambda t: (t.date, t.text))
 
     origin_of = {d.copy_id: d.origin_id for d in derivations if d.relation == "derived"}
@@ -136,9 +149,10 @@ def make_brief(
     cited = {c.article_id for s in summary for c in s.citations}
     coverage = len(cited) / len(originals) if originals else 0.0
     mean_support = sum(s.support for s in summary) / len(summary) if summary else 0.0
+    supported_share = sum(s.supported for s in summary) / len(summary) if summary else 0.0
     return Brief(
         story_id=story.id, headline=story.title, summary=tuple(summary), timeline=tuple(timeline),
         facts=tuple(c for c in checks if c.kind != "event"), sources=tuple(sources),
         derivations=tuple(derivations), signals=tuple(signals),
-        coverage=round(coverage, 4), support=round(mean_support, 4),
+        coverage=round(coverage, 4), support=round(mean_support, 4), supported_share=round(supported_share, 4),
     )

@@ -19,7 +19,9 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 
+from ..dates import find_dates, to_date
 from ..records import Article, Fact, FactCheck, content_id
 from ..textutil import content_tokens, jaccard, words
 
@@ -161,6 +163,28 @@ def _groups(
     return [[facts[k] for k in sorted(m)] for m in members.values()]
 
 
+_NO_BASE = "relative date and no publication date"
+
+
+def _story_dated(facts: list[Fact], articles: Mapping[str, Article]) -> tuple[list[Fact], dict[str, str]]:
+    """An undated article's "on Friday" resolved against the story's first report: the copy
+    is about the same days as the story, and the weekday on or before its first report is the
+    reading a person makes.  Returns the facts and, for those re-dated, the base used."""
+    days = [d for a in articles.values() if (d := to_date(a.published_at)) is not None]
+    if not days:
+        return facts, {}
+    base = min(days)
+    out, redated = [], {}
+    for f in facts:
+        if f.kind == "event" and f.when is None and f.when_text and (f.unresolved_reason or "").startswith(_NO_BASE):
+            found = find_dates(f.when_text, base)
+            if found and found[0].value:
+                f = _replace(f, when=found[0].value, unresolved_reason=None)
+                redated[f.id] = base.isoformat()
+        out.append(f)
+    return out, redated
+
+
 def _check(story_id: str, kind: str, key: str, members: list[Fact], status: str, summary: str, detail: str = "") -> FactCheck:
     members = sorted(members, key=lambda f: f.id)
     return FactCheck(
@@ -255,6 +279,7 @@ def crosscheck_story(
 
     # Dated events: resolved to a day, a month or a year ("declared independence in 2008");
     # two mentions are one event when the dates are the same and the sentences related.
+    facts, redated = _story_dated(facts, articles)
     events = [f for f in facts if f.kind == "event" and f.when and re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", f.when)]
 
     # The words around the date, not the whole sentence: a long sentence carries other events.
@@ -268,6 +293,8 @@ def crosscheck_story(
     for g in _groups(events, event_link):
         status = "single-source" if len({f.article_id for f in g}) == 1 else "agree"
         first = min(g, key=lambda f: (len(f.text), f.id))
-        checks.append(_check(story_id, "event", g[0].when or "", g, status, first.text))
+        note = "; ".join(f"'{f.when_text}' in an undated article, read against the story's first report "
+                         f"({redated[f.id]})" for f in g if f.id in redated)
+        checks.append(_check(story_id, "event", g[0].when or "", g, status, first.text, note))
 
     return sorted(checks, key=lambda c: (c.kind, c.key, c.id))

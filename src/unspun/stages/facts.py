@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 from ..dates import DateMention, find_dates, to_date
@@ -192,6 +193,51 @@ def _entities(article: Article, body_start: int, names: list[str], doc: Any) -> 
     ]
 
 
+# Relative phrases that count from the day the text is talking about, not from publication:
+# "The council met on September 29 ... more forces were authorised the previous day" is the
+# 28th, whenever the article came out.
+_ANAPHORIC = {"the previous day": -1, "the day before": -1, "the next day": 1, "the following day": 1,
+              "the day after": 1, "a day earlier": -1, "a day later": 1}
+# Deictic words inside a quotation count from when the words were said: a statement quoted
+# from "September 29" that says "only yesterday" means the 28th.
+_DEICTIC = {"yesterday": -1, "only yesterday": -1, "last night": -1, "today": 0, "tonight": 0,
+            "earlier today": 0, "this morning": 0, "this afternoon": 0, "this evening": 0}
+_OPEN_Q, _CLOSE_Q = "“«", "”»"
+
+
+def _in_quote(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside quotation marks opened earlier in its paragraph (curly
+    quotes pair by kind; straight double quotes by count)."""
+    para = text[text.rfind("\n", 0, pos) + 1 : pos]
+    depth = sum(c in _OPEN_Q for c in para) - sum(c in _CLOSE_Q for c in para)
+    return depth > 0 or para.count('"') % 2 == 1
+
+
+def _anchored(mention: DateMention, anchor: date | None, quoted: bool) -> DateMention:
+    """Re-resolve an anaphoric or quoted deictic phrase against the story's narrative day."""
+    word = mention.text.lower()
+    if anchor is None:
+        return mention
+    if word in _ANAPHORIC:
+        return replace(mention, value=(anchor + timedelta(days=_ANAPHORIC[word])).isoformat(), reason=None)
+    if quoted and word in _DEICTIC:
+        return replace(mention, value=(anchor + timedelta(days=_DEICTIC[word])).isoformat(), reason=None)
+    return mention
+
+
+def _day_anchor(mentions: list[DateMention], base: date | None) -> date | None:
+    """The last day-precise date of a sentence, if it is not after the publication date: the
+    day the narration is on."""
+    found = None
+    for d in mentions:
+        if d.text.lower() in _ANAPHORIC or d.text.lower() in _DEICTIC:
+            continue  # resolved from an anchor (or from publication): it follows, never leads
+        day = to_date(d.value) if d.value and len(d.value) == 10 else None
+        if day is not None and (base is None or day <= base):
+            found = day
+    return found
+
+
 def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -> list[Fact]:
     """All facts of an article, sorted by position.  With ``parse`` (a spaCy pipeline) reported
     speech and named entities come from the parse too; without it, patterns only."""
@@ -202,9 +248,11 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
     base = to_date(article.published_at)
     facts: list[Fact] = []
     quotes: list[Fact] = []
+    anchor: date | None = None
     for s, e in spans:
         sent = article.text[s:e]
-        mentions = find_dates(sent, base)
+        mentions = [_anchored(d, anchor, _in_quote(article.text, s + d.start)) for d in find_dates(sent, base)]
+        anchor = _day_anchor(mentions, base) or anchor
         facts.extend(_quantities(article, s, e, mentions))
         quotes.extend(_quotes(article, s, e, names, body_start))
         for d in mentions:

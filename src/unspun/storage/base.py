@@ -25,7 +25,7 @@ from ..records import (
     StoryFeatures,
 )
 
-__all__ = ["ArticleIndex", "Store", "StoryOutputs"]
+__all__ = ["ArticleIndex", "Store", "StoryFilter", "StoryListing", "StoryOutputs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,37 @@ class StoryOutputs:
     signals: tuple[Signal, ...]
     checks: tuple[FactCheck, ...]
     brief: Brief
+
+
+@dataclass(frozen=True, slots=True)
+class StoryListing:
+    """A story as the story list shows it: filled from the brief when the brief is stored."""
+
+    story_id: str
+    headline: str
+    first_published: str | None
+    last_published: str | None
+    sources: int
+    conflicts: int
+    outlets: tuple[str, ...]
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """Newest first; the key a cursor resumes after."""
+        return (self.last_published or "", self.story_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFilter:
+    """What the story list is narrowed by.  ``text`` matches words of the headline and summary
+    (all of them, any order); dates compare as ISO strings, so ``2023-09`` is a valid bound."""
+
+    text: str = ""
+    outlet: str | None = None
+    conflicts_only: bool = False
+    since: str | None = None
+    until: str | None = None
+    min_sources: int = 0
 
 
 class Store(ABC):
@@ -150,6 +181,29 @@ class Store(ABC):
 
     @abstractmethod
     def duplicate_links(self) -> list[DuplicateLink]: ...
+
+    # --- reading, for the web UI and the API (keyset pages: a page resumes after a key, so
+    # paging through a store that grows never skips or repeats a row)
+    @abstractmethod
+    def list_stories(self, filt: StoryFilter, after: tuple[str, str] | None, limit: int) -> list[StoryListing]:
+        """Stories matching ``filt``, newest first, strictly after the ``sort_key`` ``after``."""
+
+    @abstractmethod
+    def story_count(self) -> int: ...
+
+    @abstractmethod
+    def articles_after(self, after: str | None, limit: int, outlet: str | None = None) -> list[Article]:
+        """Articles by id, strictly after ``after``; only one outlet's when given."""
+
+    @abstractmethod
+    def story_ids_after(self, after: str | None, limit: int) -> list[str]: ...
+
+    @abstractmethod
+    def story_of(self, article_id: str) -> str | None: ...
+
+    @abstractmethod
+    def outlets(self) -> list[tuple[str, int]]:
+        """Each outlet with its article count, by name."""
 
     # --- runs
     @abstractmethod

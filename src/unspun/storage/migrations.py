@@ -86,6 +86,50 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX edges_b ON edges(b);
     """,
+    # 3: what the web UI and the API read -- one listing row per story (filled beside its
+    # outputs), the outlets of each story, full-text search over headline and summary, and the
+    # outlet of each article.  Existing stores are backfilled from their stored JSON.
+    """
+    ALTER TABLE articles ADD COLUMN outlet TEXT;
+    UPDATE articles SET outlet = json_extract(data, '$.outlet');
+    CREATE INDEX articles_outlet ON articles(outlet, id);
+    CREATE TABLE story_listing (
+        story_id TEXT PRIMARY KEY,
+        headline TEXT NOT NULL,
+        sort_key TEXT NOT NULL,
+        first_published TEXT,
+        last_published TEXT,
+        sources INTEGER NOT NULL,
+        conflicts INTEGER NOT NULL,
+        outlets TEXT NOT NULL
+    );
+    CREATE INDEX story_listing_sort ON story_listing(sort_key, story_id);
+    CREATE TABLE story_outlets (
+        outlet TEXT NOT NULL,
+        story_id TEXT NOT NULL,
+        PRIMARY KEY (outlet, story_id)
+    );
+    CREATE INDEX story_outlets_story ON story_outlets(story_id);
+    CREATE VIRTUAL TABLE story_fts USING fts5(story_id UNINDEXED, headline, body);
+    INSERT INTO story_listing
+        SELECT o.story_id, json_extract(o.data, '$.brief.headline'),
+               coalesce(json_extract(s.data, '$.last_published'), ''),
+               json_extract(s.data, '$.first_published'), json_extract(s.data, '$.last_published'),
+               json_array_length(o.data, '$.brief.sources'),
+               (SELECT count(*) FROM json_each(o.data, '$.brief.facts') f
+                WHERE json_extract(f.value, '$.status') = 'conflict'),
+               coalesce((SELECT group_concat(DISTINCT json_extract(x.value, '$.outlet')) FROM json_each(o.data, '$.brief.sources') x
+                         WHERE json_extract(x.value, '$.outlet') IS NOT NULL), '')
+        FROM story_outputs o JOIN stories s ON s.id = o.story_id WHERE o.data IS NOT NULL;
+    INSERT OR IGNORE INTO story_outlets
+        SELECT DISTINCT json_extract(x.value, '$.outlet'), o.story_id
+        FROM story_outputs o, json_each(o.data, '$.brief.sources') x
+        WHERE o.data IS NOT NULL AND json_extract(x.value, '$.outlet') IS NOT NULL;
+    INSERT INTO story_fts(story_id, headline, body)
+        SELECT o.story_id, json_extract(o.data, '$.brief.headline'),
+               coalesce((SELECT group_concat(json_extract(x.value, '$.text'), ' ') FROM json_each(o.data, '$.brief.summary') x), '')
+        FROM story_outputs o WHERE o.data IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

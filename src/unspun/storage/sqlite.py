@@ -28,10 +28,17 @@ from ..records import (
     dumps,
     from_json,
 )
-from .base import ArticleIndex, Store, StoryOutputs
+from .base import ArticleIndex, Store, StoryFilter, StoryListing, StoryOutputs
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
+
+
+def fts_query(text: str) -> str:
+    """User words as an FTS5 query that cannot be malformed: each word a quoted phrase (quotes
+    doubled), all required.  Operators typed by the user are matched as words, not obeyed."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"' for w in words)
 
 
 class SQLiteStore(Store):
@@ -82,8 +89,9 @@ class SQLiteStore(Store):
     def add_article(self, article: Article, facts: Sequence[Fact], index: ArticleIndex) -> bool:
         with self._tx() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO articles(id, source, published_at, exact_key, pending, data) VALUES (?,?,?,?,1,?)",
-                (article.id, article.source, article.published_at, index.exact_key, dumps(article)),
+                "INSERT OR IGNORE INTO articles(id, source, published_at, exact_key, pending, data, outlet) "
+                "VALUES (?,?,?,?,1,?,?)",
+                (article.id, article.source, article.published_at, index.exact_key, dumps(article), article.outlet),
             )
             if cur.rowcount == 0:
                 return False
@@ -200,7 +208,8 @@ class SQLiteStore(Store):
             changed = sorted(sid for sid, members in new.items() if old.get(sid) != members)
             gone = [sid for sid in old if sid not in new]
             db.executemany("DELETE FROM stories WHERE id=?", [(sid,) for sid in gone])
-            db.executemany("DELETE FROM story_outputs WHERE story_id=?", [(sid,) for sid in gone])
+            for table in ("story_outputs", "story_listing", "story_outlets", "story_fts"):
+                db.executemany(f"DELETE FROM {table} WHERE story_id=?", [(sid,) for sid in gone])
             db.executemany("INSERT OR REPLACE INTO stories(id, members, data) VALUES (?,?,?)",
                            [(s.id, new[s.id], dumps(s)) for s in stories if s.id in changed])
             db.execute("DELETE FROM story_articles")
@@ -223,9 +232,25 @@ class SQLiteStore(Store):
             "derivations": json.loads(dumps(outputs.derivations)), "signals": json.loads(dumps(outputs.signals)),
             "checks": json.loads(dumps(outputs.checks)), "brief": json.loads(dumps(outputs.brief)),
         }, sort_keys=True, ensure_ascii=False)
+        brief = outputs.brief
+        outlets = sorted({s.outlet for s in brief.sources if s.outlet})
+        conflicts = sum(f.status == "conflict" for f in brief.facts)
         with self._tx() as db:
             db.execute("INSERT INTO story_outputs(story_id, dirty, data) VALUES (?,0,?) "
                        "ON CONFLICT(story_id) DO UPDATE SET dirty=0, data=excluded.data", (story_id, data))
+            row = db.execute("SELECT data FROM stories WHERE id=?", (story_id,)).fetchone()
+            story = from_json(Story, json.loads(row[0])) if row else None
+            first = story.first_published if story else None
+            last = story.last_published if story else None
+            db.execute("INSERT OR REPLACE INTO story_listing(story_id, headline, sort_key, first_published, "
+                       "last_published, sources, conflicts, outlets) VALUES (?,?,?,?,?,?,?,?)",
+                       (story_id, brief.headline, last or "", first, last, len(brief.sources), conflicts,
+                        ",".join(outlets)))
+            db.execute("DELETE FROM story_outlets WHERE story_id=?", (story_id,))
+            db.executemany("INSERT INTO story_outlets(outlet, story_id) VALUES (?,?)", [(o, story_id) for o in outlets])
+            db.execute("DELETE FROM story_fts WHERE story_id=?", (story_id,))
+            db.execute("INSERT INTO story_fts(story_id, headline, body) VALUES (?,?,?)",
+                       (story_id, brief.headline, " ".join(s.text for s in brief.summary)))
 
     def stories(self) -> list[Story]:
         return [from_json(Story, json.loads(r[0])) for r in self._db.execute("SELECT data FROM stories ORDER BY id")]
@@ -249,6 +274,58 @@ class SQLiteStore(Store):
     def duplicate_links(self) -> list[DuplicateLink]:
         return [from_json(DuplicateLink, json.loads(r[0]))
                 for r in self._db.execute("SELECT data FROM duplicate_links ORDER BY article_id")]
+
+    # --- reading
+    def list_stories(self, filt: StoryFilter, after: tuple[str, str] | None, limit: int) -> list[StoryListing]:
+        where = ["l.sources >= ?"]
+        args: list[Any] = [filt.min_sources]
+        if filt.text.strip():
+            where.append("l.story_id IN (SELECT story_id FROM story_fts WHERE story_fts MATCH ?)")
+            args.append(fts_query(filt.text))
+        if filt.outlet:
+            where.append("l.story_id IN (SELECT story_id FROM story_outlets WHERE outlet = ?)")
+            args.append(filt.outlet)
+        if filt.conflicts_only:
+            where.append("l.conflicts > 0")
+        if filt.since:
+            where.append("l.sort_key >= ?")
+            args.append(filt.since)
+        if filt.until:
+            # A bound like 2023-09 must keep 2023-09-30T12:00: compare against its last moment.
+            where.append("coalesce(l.first_published, '') <= ?")
+            args.append(filt.until + "\uffff")
+        if after is not None:
+            where.append("(l.sort_key < ? OR (l.sort_key = ? AND l.story_id < ?))")
+            args += [after[0], after[0], after[1]]
+        sql = ("SELECT story_id, headline, first_published, last_published, sources, conflicts, outlets "
+               f"FROM story_listing l WHERE {' AND '.join(where)} ORDER BY l.sort_key DESC, l.story_id DESC LIMIT ?")
+        rows = self._db.execute(sql, [*args, limit]).fetchall()
+        return [StoryListing(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), tuple(o for o in r[6].split(",") if o))
+                for r in rows]
+
+    def story_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
+
+    def articles_after(self, after: str | None, limit: int, outlet: str | None = None) -> list[Article]:
+        where, args = ["id > ?"], [after or ""]
+        if outlet is not None:
+            where.append("outlet = ?")
+            args.append(outlet)
+        rows = self._db.execute(f"SELECT data FROM articles WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+                                [*args, limit]).fetchall()
+        return [from_json(Article, json.loads(r[0])) for r in rows]
+
+    def story_ids_after(self, after: str | None, limit: int) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM stories WHERE id > ? ORDER BY id LIMIT ?",
+                                               (after or "", limit))]
+
+    def story_of(self, article_id: str) -> str | None:
+        row = self._db.execute("SELECT story_id FROM story_articles WHERE article_id=?", (article_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def outlets(self) -> list[tuple[str, int]]:
+        return [(r[0], int(r[1])) for r in self._db.execute(
+            "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY outlet")]
 
     # --- runs
     def record_run(self, started_at: str, finished_at: str, summary: str) -> None:

@@ -1,0 +1,161 @@
+"""The web UI and the REST API: one FastAPI app over one store.
+
+Pages are rendered on the server (Jinja2, autoescaped) and read without JavaScript; each
+page has a JSON twin at the same address with ``?format=json``.  The API lives under
+``/api/v1`` and is described at ``/openapi.json``.
+
+Security: article text is untrusted.  Templates escape every value, the SVG drawings escape
+their own text, links to article URLs are kept only for http(s), and every response carries
+a Content-Security-Policy that allows no script at all, so even markup that slipped through
+could not run.  Writes need the bearer token given to ``unspun serve``; without one the
+server is read-only.  Queries are parameterized in the store; nothing here builds SQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from importlib.resources import files
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from .. import __version__
+from ..errors import ConfigError, NotFoundError
+from ..storage import Store, open_store
+from ..storage.base import StoryFilter
+from . import api, views
+
+__all__ = ["CSP", "create_app"]
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+Fmt = Annotated[str | None, Query(pattern="^(html|json)$", description="json for the page's JSON twin")]
+_CSS = files("unspun.web").joinpath("static/unspun.css").read_text(encoding="utf-8")
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only web links become links: a ``javascript:`` or ``data:`` URL is shown as text."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
+class StoreLocal:
+    """One store connection per server thread (SQLite connections stay in their thread)."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._local = threading.local()
+        self.write_lock = threading.Lock()
+
+    def get(self) -> Store:
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None:
+            store = open_store(self.db)
+            self._local.store = store
+        return store
+
+
+def create_app(db: str, token: str | None = None) -> FastAPI:
+    """The app serving the store at ``db``; ``token`` enables writes (POST) for its bearer."""
+    stores = StoreLocal(db)
+    open_store(db).close()  # fail now, at start, on a store that cannot be opened
+    env = Environment(loader=PackageLoader("unspun.web", "templates"), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["safe_url"] = _safe_url
+    env.globals["version"] = __version__
+
+    app = FastAPI(title="unspun", version=__version__, docs_url=None, redoc_url=None,
+                  description="Stories, briefs, articles and facts from an unspun store. Lists page with "
+                              "`cursor`: pass back `next_cursor` until it is null.")
+    app.state.stores = stores
+    app.state.token = token
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(ConfigError)
+    async def bad_request(request: Request, exc: ConfigError) -> Response:
+        return _error(request, 400, str(exc))
+
+    def _error(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api/") or request.query_params.get("format") == "json":
+            return JSONResponse({"error": message}, status_code=status)
+        body = env.get_template("error.html").render(status=status, message=message, title=f"{status}")
+        return HTMLResponse(body, status_code=status)
+
+    def page(request: Request, template: str, data: dict[str, Any], **extra: Any) -> Response:
+        if request.query_params.get("format") == "json":
+            return JSONResponse({k: v for k, v in data.items() if not k.startswith("_")})
+        twin = request.url.path + "?" + urlencode([*request.query_params.multi_items(), ("format", "json")])
+        drawings = {k: Markup(v) for k, v in data.get("_svg", {}).items()}  # escaped by svg.py
+        return HTMLResponse(env.get_template(template).render(**data, **extra, svg=drawings, json_twin=twin))
+
+    @app.get("/", response_class=HTMLResponse, summary="Story list (HTML; JSON twin with ?format=json)")
+    def index(request: Request, q: str = "", outlet: str | None = None, conflicts: bool = False,
+              since: str | None = None, until: str | None = None, min_sources: int = 0,
+              cursor: str | None = None, limit: int = 50, format: Fmt = None) -> Response:
+        filt = StoryFilter(text=q, outlet=outlet or None, conflicts_only=conflicts, since=since or None,
+                           until=until or None, min_sources=min_sources)
+        result = views.story_list(stores.get(), filt, cursor, limit)
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "format")]
+        nxt = "/?" + urlencode([*params, ("cursor", result.next_cursor)]) if result.next_cursor else None
+        data = {"stories": result.items, "next_cursor": result.next_cursor,
+                "filters": {"q": q, "outlet": outlet, "conflicts": conflicts, "since": since, "until": until,
+                            "min_sources": min_sources}}
+        return page(request, "stories.html", data, title="Stories", next_url=nxt, total=stores.get().story_count())
+
+    @app.get("/stories/{story_id}", response_class=HTMLResponse, summary="Story page: the brief, drawn")
+    def story_page(request: Request, story_id: str, format: Fmt = None) -> Response:
+        data = views.story_view(stores.get(), story_id)
+        return page(request, "story.html", data, title=data["brief"]["headline"])
+
+    @app.get("/articles/{article_id}", response_class=HTMLResponse, summary="Article page: text and removals")
+    def article_page(request: Request, article_id: str, format: Fmt = None) -> Response:
+        data = views.article_view(stores.get(), article_id)
+        return page(request, "article.html", data, title=data["article"]["title"] or article_id)
+
+    @app.get("/outlets", response_class=HTMLResponse, summary="Outlets with their article counts")
+    def outlets_page(request: Request, format: Fmt = None) -> Response:
+        data = {"outlets": [{"outlet": o, "articles": n} for o, n in stores.get().outlets()]}
+        return page(request, "outlets.html", data, title="Outlets")
+
+    @app.get("/outlets/{outlet}", response_class=HTMLResponse, summary="Outlet page: profile, stories, articles")
+    def outlet_page(request: Request, outlet: str, cursor: str | None = None, limit: int = 100,
+                    format: Fmt = None) -> Response:
+        data = views.outlet_view(stores.get(), outlet, cursor, limit)
+        nxt = f"{request.url.path}?{urlencode({'cursor': data['next_cursor']})}" if data["next_cursor"] else None
+        return page(request, "outlet.html", data, title=outlet, next_url=nxt)
+
+    @app.get("/static/unspun.css", include_in_schema=False)
+    def css() -> Response:
+        return Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(api.router(stores, token))
+    return app
+
+
+
+def app_from_env() -> FastAPI:
+    """The app for worker processes (``unspun serve --workers N``): settings come from the
+    environment the parent set, since each worker imports the app anew."""
+    import os
+
+    return create_app(os.environ["UNSPUN_SERVE_DB"], os.environ.get("UNSPUN_SERVE_TOKEN") or None)
