@@ -34,6 +34,7 @@ run: $(STAMP)
 	$(BIN)/unspun export --format json --out $(OUT)/json --db $(DB) >/dev/null
 	@echo "Briefs: $(CURDIR)/$(OUT)/briefs/index.html (HTML) and $(CURDIR)/$(OUT)/briefs/index.md (Markdown)"
 	@echo "JSON export: $(CURDIR)/$(OUT)/json/  ·  in the terminal: $(BIN)/unspun stories --db $(DB)"
+	@echo "In a browser: $(BIN)/unspun serve --db $(DB)   (then open http://127.0.0.1:8000/)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

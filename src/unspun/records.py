@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -326,10 +327,19 @@ T = TypeVar("T")
 # --- the codec -------------------------------------------------------------------------
 
 
+_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
 def to_json(obj: Any) -> Any:
     """Encode a record (or a tuple/list/dict of them) as plain JSON values."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (str, int, float, type(None))):
+        return obj
+    cls = type(obj)
+    names = _NAMES.get(cls)
+    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(obj))
+    if names is not None:
+        return {n: to_json(getattr(obj, n)) for n in names}
     if isinstance(obj, (tuple, list)):
         return [to_json(x) for x in obj]
     if isinstance(obj, dict):
@@ -346,48 +356,70 @@ def _is_union(tp: Any) -> bool:
     return get_origin(tp) in (Union, types.UnionType)
 
 
-def _decode(tp: Any, value: Any) -> Any:
-    if _is_union(tp):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return _decode(args[0], value)
-    origin = get_origin(tp)
-    if origin is tuple:
-        (item,) = [a for a in get_args(tp) if a is not Ellipsis]
-        return tuple(_decode(item, v) for v in value)
-    if origin is Literal:
-        if value not in get_args(tp):
-            raise ValueError(f"{value!r} is not one of {get_args(tp)}")
-        return value
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return from_json(tp, value)
-    if tp is float and isinstance(value, int):
-        return float(value)
+def _identity(value: Any) -> Any:
     return value
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+def _float(value: Any) -> Any:
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    """Type hints per record class, resolved once: decoding is on every store read."""
-    if cls not in _HINTS:
-        _HINTS[cls] = get_type_hints(cls)
-    return _HINTS[cls]
+_DECODERS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """A decoding function per type hint, built once: reading a store decodes records on
+    every page view, and walking the type hints per value was most of that time."""
+    if tp in _DECODERS:
+        return _DECODERS[tp]
+    fn: Callable[[Any], Any]
+    origin = get_origin(tp)
+    if _is_union(tp):
+        inner = _decoder(next(a for a in get_args(tp) if a is not type(None)))
+
+        def fn(value: Any) -> Any:
+            return None if value is None else inner(value)
+    elif origin is tuple:
+        item = _decoder(next(a for a in get_args(tp) if a is not Ellipsis))
+
+        def fn(value: Any) -> Any:
+            return tuple(value) if item is _identity else tuple(item(v) for v in value)
+    elif origin is Literal:
+        allowed = get_args(tp)
+
+        def fn(value: Any) -> Any:
+            if value not in allowed:
+                raise ValueError(f"{value!r} is not one of {allowed}")
+            return value
+    elif isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        cls = tp
+
+        def fn(value: Any) -> Any:
+            return from_json(cls, value)
+    elif tp is float:
+        fn = _float
+    else:
+        fn = _identity
+    _DECODERS[tp] = fn
+    return fn
+
+
+_FIELDS: dict[type[Any], list[tuple[str, Callable[[Any], Any]]]] = {}
+
+
+def _field_decoders(cls: type[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """Each field's name and decoder, resolved once per record class."""
+    if cls not in _FIELDS:
+        hints = get_type_hints(cls)
+        _FIELDS[cls] = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+    return _FIELDS[cls]
 
 
 def from_json(cls: type[T], data: Any) -> T:
     """Decode what :func:`to_json` produced back into a record of type ``cls``."""
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__} needs a JSON object, got {type(data).__name__}")
-    hints = _hints(cls)
-    kwargs = {
-        f.name: _decode(hints[f.name], data[f.name])
-        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-        if f.name in data
-    }
-    return cls(**kwargs)
+    return cls(**{name: dec(data[name]) for name, dec in _field_decoders(cls) if name in data})
 
 
 # --- JSON Schema -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..records import (
     Article,
@@ -190,6 +191,11 @@ class Store(ABC):
 
     @abstractmethod
     def story_count(self) -> int: ...
+
+    @abstractmethod
+    def story_page_json(self, story_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]] | None:
+        """A story, its brief and its articles as stored JSON (no record decoding): what a
+        story page shows, read in one go because it is the most requested page."""
 
     @abstractmethod
     def articles_after(self, after: str | None, limit: int, outlet: str | None = None) -> list[Article]:

@@ -303,6 +303,17 @@ class SQLiteStore(Store):
         return [StoryListing(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), tuple(o for o in r[6].split(",") if o))
                 for r in rows]
 
+    def story_page_json(self, story_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]] | None:
+        row = self._db.execute(
+            "SELECT s.data, json_extract(o.data, '$.brief') FROM stories s JOIN story_outputs o ON o.story_id = s.id "
+            "WHERE s.id = ? AND o.data IS NOT NULL", (story_id,)).fetchone()
+        if row is None:
+            return None
+        story = json.loads(row[0])
+        rows = self._db.execute("SELECT a.id, a.data FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                                "WHERE sa.story_id = ?", (story_id,)).fetchall()
+        return story, json.loads(row[1]), {r[0]: json.loads(r[1]) for r in rows}
+
     def story_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
 

@@ -1,6 +1,7 @@
 """Server-drawn SVG: the copy graph and the timeline plot of a story.
 
-Drawn on the server so the story page reads without JavaScript.  Every piece of article text
+Drawn on the server so the story page reads without JavaScript.  They take the brief in its
+stored JSON form (see ``records.Brief``), which is what the story page reads.  Every piece of article text
 that ends up in the drawing (outlet names, titles, event text) goes through
 :func:`html.escape`; the callers mark the result safe only because of that.
 """
@@ -10,8 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import date, timedelta
-
-from ..records import Brief, TimelineEntry
+from typing import Any
 
 __all__ = ["copy_graph", "timeline_plot", "timeline_window"]
 
@@ -37,15 +37,16 @@ def _depths(ids: Sequence[str], parent: dict[str, str]) -> dict[str, int]:
     return out
 
 
-def copy_graph(brief: Brief) -> str:
+def copy_graph(brief: dict[str, Any]) -> str:
     """Sources as boxes, columns by generation; arrows from origin to copy (solid: derived,
     dotted: duplicate), dashed lines between texts that share an unseen origin."""
     e = html.escape
-    ids = [s.article_id for s in brief.sources]
+    sources = brief["sources"]
+    ids = [s["article_id"] for s in sources]
     num = {i: n for n, i in enumerate(ids, start=1)}
-    parent = {s.article_id: s.origin_id for s in brief.sources if s.origin_id in num}
-    parent.update({s.article_id: s.duplicate_of for s in brief.sources if s.duplicate_of in num})
-    depth = _depths(ids, {k: v for k, v in parent.items() if v is not None})
+    parent = {s["article_id"]: s["origin_id"] for s in sources if s["origin_id"] in num}
+    parent.update({s["article_id"]: s["duplicate_of"] for s in sources if s["duplicate_of"] in num})
+    depth = _depths(ids, parent)
     cols: dict[int, list[str]] = {}
     for i in ids:
         cols.setdefault(depth[i], []).append(i)
@@ -68,23 +69,26 @@ def copy_graph(brief: Brief) -> str:
         marker = ' marker-end="url(#arrow)"' if arrow else ""
         parts.append(f'<path class="edge {cls}" d="{path}"{marker}><title>{e(label)}</title></path>')
 
-    for s in brief.sources:
-        if s.duplicate_of in num:
-            edge(s.duplicate_of, s.article_id, "duplicate", True, f"[{num[s.article_id]}] duplicates [{num[s.duplicate_of]}]")
-        elif s.origin_id in num:
-            edge(s.origin_id, s.article_id, "derived", True, f"[{num[s.article_id]}] is derived from [{num[s.origin_id]}]")
-    for d in brief.derivations:
-        if d.relation != "derived" and d.copy_id in num and d.origin_id in num:
-            edge(d.origin_id, d.copy_id, "shared", False, f"[{num[d.copy_id]}] and [{num[d.origin_id]}] share an origin")
-    for s in brief.sources:
-        x, y = pos[s.article_id]
-        name = s.outlet or s.source.rsplit("/", 1)[-1]
-        flags = f" · {len(s.signals)} signal{'s' if len(s.signals) != 1 else ''}" if s.signals else ""
+    for s in sources:
+        me, dup, origin = s["article_id"], s["duplicate_of"], s["origin_id"]
+        if dup in num:
+            edge(dup, me, "duplicate", True, f"[{num[me]}] duplicates [{num[dup]}]")
+        elif origin in num:
+            edge(origin, me, "derived", True, f"[{num[me]}] is derived from [{num[origin]}]")
+    for d in brief["derivations"]:
+        if d["relation"] != "derived" and d["copy_id"] in num and d["origin_id"] in num:
+            edge(d["origin_id"], d["copy_id"], "shared", False,
+                 f"[{num[d['copy_id']]}] and [{num[d['origin_id']]}] share an origin")
+    for s in sources:
+        x, y = pos[s["article_id"]]
+        name = s["outlet"] or s["source"].rsplit("/", 1)[-1]
+        n_sig = len(s["signals"])
+        flags = f" · {n_sig} signal{'s' if n_sig != 1 else ''}" if n_sig else ""
         parts.append(
-            f'<g class="node {e(s.role)}"><title>{e(s.title or name)}</title>'
+            f'<g class="node {e(s["role"])}"><title>{e(s["title"] or name)}</title>'
             f'<rect x="{x}" y="{y}" width="{_NODE_W}" height="{_NODE_H}" rx="6"/>'
-            f'<text x="{x + 8}" y="{y + 18}">[{num[s.article_id]}] {e(_short(name, 24))}</text>'
-            f'<text x="{x + 8}" y="{y + 35}" class="sub">{e(s.role)}{e(flags)}</text></g>'
+            f'<text x="{x + 8}" y="{y + 18}">[{num[s["article_id"]]}] {e(_short(name, 24))}</text>'
+            f'<text x="{x + 8}" y="{y + 35}" class="sub">{e(s["role"])}{e(flags)}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -99,8 +103,8 @@ def _day(value: str) -> date | None:
         return None
 
 
-def timeline_window(entries: Sequence[TimelineEntry], first_published: str | None,
-                    lead_days: int = 7) -> tuple[list[TimelineEntry], list[TimelineEntry]]:
+def timeline_window(entries: Sequence[dict[str, Any]], first_published: str | None,
+                    lead_days: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Split a timeline into the story's window (day-precise entries from ``lead_days`` before
     the first report on) and background (older days, months, years, weeks).  The window keeps
     the plot about the news itself: a 1999 war and this week's statements on one axis would
@@ -108,7 +112,7 @@ def timeline_window(entries: Sequence[TimelineEntry], first_published: str | Non
     start = _day((first_published or "")[:10])
     window, background = [], []
     for t in entries:
-        d = _day(t.date)
+        d = _day(t["date"])
         if d is not None and (start is None or d >= start - timedelta(days=lead_days)):
             window.append(t)
         else:
@@ -116,18 +120,18 @@ def timeline_window(entries: Sequence[TimelineEntry], first_published: str | Non
     return window, background
 
 
-def timeline_plot(entries: Sequence[TimelineEntry], source_numbers: dict[str, int]) -> str:
+def timeline_plot(entries: Sequence[dict[str, Any]], source_numbers: dict[str, int]) -> str:
     """Day-precise entries on a date axis, one dot per entry, stacked on their day."""
     e = html.escape
-    days = sorted({d for t in entries if (d := _day(t.date)) is not None})
+    days = sorted({d for t in entries if (d := _day(t["date"])) is not None})
     if not days:
         return ""
     first, last = days[0], days[-1]
     span = max((last - first).days, 1)
     width, left, right, base = 640, 50, 50, 40
-    per_day: dict[date, list[TimelineEntry]] = {}
+    per_day: dict[date, list[dict[str, Any]]] = {}
     for t in entries:
-        d = _day(t.date)
+        d = _day(t["date"])
         if d is not None:
             per_day.setdefault(d, []).append(t)
     height = base + 18 * max(len(v) for v in per_day.values()) + 30
@@ -149,8 +153,9 @@ def timeline_plot(entries: Sequence[TimelineEntry], source_numbers: dict[str, in
         parts.append(f'<text class="tick" x="{x(last):.1f}" y="{base - 10}" text-anchor="middle">{last.strftime("%-d %b")}</text>')
     for day, items in sorted(per_day.items()):
         for k, t in enumerate(items):
-            refs = "".join(f"[{source_numbers[c.article_id]}]" for c in t.citations if c.article_id in source_numbers)
+            refs = "".join(f"[{source_numbers[c['article_id']]}]" for c in t["citations"]
+                           if c["article_id"] in source_numbers)
             parts.append(f'<circle class="event" cx="{x(day):.1f}" cy="{base + 16 + 18 * k}" r="5">'
-                         f'<title>{e(t.date)} {e(_short(t.text, 200))} {e(refs)}</title></circle>')
+                         f'<title>{e(t["date"])} {e(_short(t["text"], 200))} {e(refs)}</title></circle>')
     parts.append("</svg>")
     return "".join(parts)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConfigError, NotFoundError
 from ..export import article_export
-from ..records import Article, to_json
+from ..records import to_json
 from ..stages import provenance
 from ..stages.clean import METADATA_REASONS
 from ..storage.base import Store, StoryFilter, StoryListing
@@ -74,45 +74,45 @@ def story_list(store: Store, filt: StoryFilter, cursor: str | None, limit: int) 
     return Page([listing_json(r) for r in rows], encode_cursor(rows[-1].sort_key) if more and rows else None)
 
 
-def segments(article: Article) -> list[dict[str, Any]]:
-    """The article text cut at its removals: kept text, and removed text with its reason.
-    Overlapping removals are merged into the first, so no character shows twice."""
+def segments(article: dict[str, Any]) -> list[dict[str, Any]]:
+    """The article text (its stored JSON) cut at its removals: kept text, and removed text
+    with its reason.  Overlapping removals are merged into the first, so no character shows
+    twice."""
+    text: str = article["text"]
     out: list[dict[str, Any]] = []
     pos = 0
-    for r in sorted(article.removals, key=lambda r: (r.span.start, -r.span.end)):
-        start, end = max(r.span.start, pos), r.span.end
+    for r in sorted(article["removals"], key=lambda r: (r["span"]["start"], -r["span"]["end"])):
+        start, end = max(r["span"]["start"], pos), r["span"]["end"]
         if end <= start:
             continue
         if start > pos:
-            out.append({"text": article.text[pos:start], "removed": False})
-        out.append({"text": article.text[start:end], "removed": True, "reason": r.reason, "stage": r.stage,
-                    "metadata": r.reason in METADATA_REASONS, "start": start, "end": end})
+            out.append({"text": text[pos:start], "removed": False})
+        out.append({"text": text[start:end], "removed": True, "reason": r["reason"], "stage": r["stage"],
+                    "metadata": r["reason"] in METADATA_REASONS, "start": start, "end": end})
         pos = end
-    if pos < len(article.text):
-        out.append({"text": article.text[pos:], "removed": False})
+    if pos < len(text):
+        out.append({"text": text[pos:], "removed": False})
     return out
 
 
 def story_view(store: Store, story_id: str) -> dict[str, Any]:
-    story = store.story(story_id)
-    outputs = store.story_outputs(story_id)
-    if story is None or outputs is None:
+    found = store.story_page_json(story_id)
+    if found is None:
         raise NotFoundError(f"no story {story_id}")
-    brief = outputs.brief
-    num = {s.article_id: n for n, s in enumerate(brief.sources, start=1)}
-    arts = store.articles(story.article_ids)
-    window, background = svg.timeline_window(brief.timeline, story.first_published)
+    story, brief, arts = found
+    num = {s["article_id"]: n for n, s in enumerate(brief["sources"], start=1)}
+    window, background = svg.timeline_window(brief["timeline"], story.get("first_published"))
     articles = []
-    for src in brief.sources:
-        a = arts.get(src.article_id)
+    for src in brief["sources"]:
+        a = arts.get(src["article_id"])
         if a is None:
             continue
-        articles.append({"number": num[a.id], "id": a.id, "title": a.title, "outlet": a.outlet, "url": a.url,
-                         "published_at": a.published_at, "byline": a.byline, "role": src.role,
-                         "removals": len(a.removals), "segments": segments(a)})
+        articles.append({"number": num[a["id"]], "id": a["id"], "title": a.get("title"), "outlet": a.get("outlet"),
+                         "url": a.get("url"), "published_at": a.get("published_at"), "byline": a.get("byline"),
+                         "role": src["role"], "removals": len(a["removals"]), "segments": segments(a)})
     return {
-        "story": to_json(story), "brief": to_json(brief), "numbers": num, "articles": articles,
-        "timeline_window": [to_json(t) for t in window], "timeline_background": [to_json(t) for t in background],
+        "story": story, "brief": brief, "numbers": num, "articles": articles,
+        "timeline_window": window, "timeline_background": background,
         "_svg": {"graph": svg.copy_graph(brief), "timeline": svg.timeline_plot(window, num)},
     }
 
@@ -122,7 +122,7 @@ def article_view(store: Store, article_id: str) -> dict[str, Any]:
     if a is None:
         raise NotFoundError(f"no article {article_id}")
     facts = store.facts([a.id])
-    return {"article": article_export(a), "story_id": store.story_of(a.id), "segments": segments(a),
+    return {"article": article_export(a), "story_id": store.story_of(a.id), "segments": segments(to_json(a)),
             "facts": [to_json(f) for f in facts if f.kind != "entity"],
             "entities": sorted({f.text for f in facts if f.kind == "entity"})}
 
