@@ -103,7 +103,7 @@ def _free_port() -> int:
 
 def wrk(url: str, paths: Path, seconds: int, connections: int) -> dict[str, float]:
     env = {**os.environ, "WRK_PATHS": str(paths)}
-    proc = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA), url],
+    proc = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA), url],
                           capture_output=True, text=True, env=env, check=True)
     line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
     return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
@@ -165,7 +165,7 @@ def main() -> int:
     text = "\n".join([
         "# Web load benchmark", "",
         f"Command: `python benchmarks/bench_web.py --workers {a.workers} --seconds {a.seconds}` (wrk, "
-        f"{a.connections} connections, 2 threads, on the same 2-core machine as the server).",
+        f"{a.connections} connections, 1 thread, on the same 2-core machine as the server).",
         f"Store: {n_articles} articles, {n_stories} stories (seeds + ECB+ through the pipeline, replicated with "
         "fresh ids; see the script's docstring). Every request is a story page of a story picked at random.", "",
         *rows, "",

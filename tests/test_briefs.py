@@ -4,7 +4,6 @@ citation check's power to refuse: changed numbers and added negations must be ca
 from __future__ import annotations
 
 from conftest import DATA
-
 from unspun.evaluation.briefs import run_briefs_eval
 
 
