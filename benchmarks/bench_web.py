@@ -36,7 +36,19 @@ LUA = ROOT / "benchmarks" / "wrk_paths.lua"
 
 def build_store(db: Path, target: int) -> None:
     from unspun.pipeline import PipelineConfig, run
-    from unspun.records import Article, Fact, Story, StoryFeatures, content_id, from_json
+    from unspun.records import (
+        Article,
+        Brief,
+        Derivation,
+        Fact,
+        FactCheck,
+        Signal,
+        Story,
+        StoryFeatures,
+        content_id,
+        dumps,
+        from_json,
+    )
     from unspun.storage import open_store
     from unspun.storage.base import ArticleIndex, StoryOutputs
 
@@ -59,8 +71,6 @@ def build_store(db: Path, target: int) -> None:
             facts_by.setdefault(f.article_id, []).append(f)
         index = {i: base.index(i) for i in ids}
         raw_out = {s.id: base.story_outputs(s.id) for s in stories}
-        from unspun.records import dumps
-
         for k in range(copies):
             for s in stories:
                 new = {i: content_id("a", i, str(k)) for i in s.article_ids}
@@ -83,8 +93,6 @@ def build_store(db: Path, target: int) -> None:
                     outputs.append((new[s.id], swap(dumps(o))))
             print(f"  copy {k + 1}/{copies}", file=sys.stderr, end="\r")
         out.commit_grouping(out.pending_ids(), [], [], all_stories, [])
-        from unspun.records import Brief, Derivation, FactCheck, Signal
-
         for sid, text in outputs:
             d = json.loads(text)
             out.put_story_outputs(sid, StoryOutputs(

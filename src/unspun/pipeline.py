@@ -26,12 +26,14 @@ from typing import Protocol
 from .engines.local import LocalEngine
 from .models import sentence_encoder
 from .nlp import entities, parser
-from .records import Article, Fact, InputError, dumps
+from .records import Article, Derivation, Fact, InputError, OutletProfile, Signal, dumps
 from .stages import brief as brief_stage
 from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
 from .storage.base import ArticleIndex, Store, StoryOutputs
 
-__all__ = ["PipelineConfig", "Progress", "RunSummary", "process_article", "run", "run_items", "update_stories"]
+__all__ = [
+    "PipelineConfig", "Progress", "RunSummary", "outlet_profiles", "process_article", "run", "run_items", "update_stories",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,3 +249,19 @@ def run_items(
     summary.seconds = time.monotonic() - t0
     store.record_run(started, datetime.now(UTC).isoformat(timespec="seconds"), dumps(summary.as_dict()))
     return summary
+
+
+def outlet_profiles(store: Store, articles: Sequence[Article], story_ids: Iterable[str]) -> list[OutletProfile]:
+    """Profiles of the outlets of ``articles``, from the stored outputs of ``story_ids``
+    (derivations, signals, altered quotes): the CLI passes the whole store, a web page a slice."""
+    derivations: list[Derivation] = []
+    signals: list[Signal] = []
+    altered: set[str] = set()
+    for sid in story_ids:
+        out = store.story_outputs(sid)
+        if out is None:
+            continue
+        derivations += out.derivations
+        signals += out.signals
+        altered |= {x for c in out.checks if "altered quote" in c.detail for x in c.articles}
+    return provenance.outlet_profiles(articles, derivations, signals, altered)

@@ -381,9 +381,11 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
             return None if value is None else inner(value)
     elif origin is tuple:
         item = _decoder(next(a for a in get_args(tp) if a is not Ellipsis))
-
-        def fn(value: Any) -> Any:
-            return tuple(value) if item is _identity else tuple(item(v) for v in value)
+        if item is _identity:
+            fn = tuple
+        else:
+            def fn(value: Any) -> Any:
+                return tuple(item(v) for v in value)
     elif origin is Literal:
         allowed = get_args(tp)
 

@@ -18,10 +18,9 @@ from pathlib import Path
 from .. import __version__
 from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, ConfigError, NotFoundError, UnspunError
 from ..export import FORMATS, export, story_export
-from ..pipeline import PipelineConfig, Progress, RunSummary, run
-from ..records import RECORD_TYPES, Derivation, Signal, dumps, json_schema, to_json
+from ..pipeline import PipelineConfig, Progress, RunSummary, outlet_profiles, run
+from ..records import RECORD_TYPES, dumps, json_schema, to_json
 from ..render import brief_html, brief_markdown
-from ..stages import provenance
 from ..stages.dedup import DedupConfig
 from ..stages.ingest import DEFAULT_MAX_BYTES, FetchOptions, IngestOptions, is_url
 from ..storage import Store, open_store
@@ -244,18 +243,7 @@ def _cmd_errors(a: argparse.Namespace) -> int:
 
 def _cmd_outlets(a: argparse.Namespace) -> int:
     with _open_existing(a.db) as store:
-        articles = list(store.articles().values())
-        derivations: list[Derivation] = []
-        signals: list[Signal] = []
-        altered: set[str] = set()
-        for story in store.stories():
-            out = store.story_outputs(story.id)
-            if out is None:
-                continue
-            derivations += out.derivations
-            signals += out.signals
-            altered |= {x for c in out.checks if "altered quote" in c.detail for x in c.articles}
-    profiles = provenance.outlet_profiles(articles, derivations, signals, altered)
+        profiles = outlet_profiles(store, list(store.articles().values()), [s.id for s in store.stories()])
     if a.json:
         print(json.dumps(to_json(profiles), ensure_ascii=False, indent=2))
     else:

@@ -59,10 +59,8 @@ def check(sentence: str, cited: Sequence[str], min_recall: float = 0.8) -> Verdi
     stray = sorted(_numbers(sentence) - _numbers(pool_text))
     if stray:
         problems.append(f"numbers not in the cited text: {', '.join(stray)}")
-    # Counted per passage: one citation must negate as often as the sentence does, or a "not"
-    # slipped in (or a citation's negation about something else) would pass.
-    # Only passages that carry the claim count (half its words or more): a backer that negates
-    # something else must not vouch for an added "not".
+    # Counted per passage, and only in passages that carry the claim (half its words or more):
+    # a backer that negates something else must not vouch for an added "not".
     negs = _negations(sentence)
     carriers = [c for c in cited if toks and len(toks & set(content_tokens(c))) >= 0.5 * len(toks)] or list(cited)
     if negs and all(_negations(c) < negs for c in carriers):

@@ -18,8 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from dataclasses import replace as _replace
+from dataclasses import dataclass, replace
 
 from ..dates import find_dates, to_date
 from ..records import Article, Fact, FactCheck, content_id
@@ -179,7 +178,7 @@ def _story_dated(facts: list[Fact], articles: Mapping[str, Article]) -> tuple[li
         if f.kind == "event" and f.when is None and f.when_text and (f.unresolved_reason or "").startswith(_NO_BASE):
             found = find_dates(f.when_text, base)
             if found and found[0].value:
-                f = _replace(f, when=found[0].value, unresolved_reason=None)
+                f = replace(f, when=found[0].value, unresolved_reason=None)
                 redated[f.id] = base.isoformat()
         out.append(f)
     return out, redated

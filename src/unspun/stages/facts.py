@@ -213,14 +213,14 @@ def _in_quote(text: str, pos: int) -> bool:
     return depth > 0 or para.count('"') % 2 == 1
 
 
-def _anchored(mention: DateMention, anchor: date | None, quoted: bool) -> DateMention:
+def _anchored(mention: DateMention, anchor: date | None, text: str, sent_start: int) -> DateMention:
     """Re-resolve an anaphoric or quoted deictic phrase against the story's narrative day."""
     word = mention.text.lower()
     if anchor is None:
         return mention
     if word in _ANAPHORIC:
         return replace(mention, value=(anchor + timedelta(days=_ANAPHORIC[word])).isoformat(), reason=None)
-    if quoted and word in _DEICTIC:
+    if word in _DEICTIC and _in_quote(text, sent_start + mention.start):
         return replace(mention, value=(anchor + timedelta(days=_DEICTIC[word])).isoformat(), reason=None)
     return mention
 
@@ -251,7 +251,7 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
     anchor: date | None = None
     for s, e in spans:
         sent = article.text[s:e]
-        mentions = [_anchored(d, anchor, _in_quote(article.text, s + d.start)) for d in find_dates(sent, base)]
+        mentions = [_anchored(d, anchor, article.text, s) for d in find_dates(sent, base)]
         anchor = _day_anchor(mentions, base) or anchor
         facts.extend(_quantities(article, s, e, mentions))
         quotes.extend(_quotes(article, s, e, names, body_start))

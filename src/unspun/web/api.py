@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import NotFoundError
 from ..export import article_export
@@ -116,12 +117,8 @@ def router(stores: StoreLocal, token: str | None) -> APIRouter:
 
     @r.get("/articles", summary="List articles by id, optionally of one outlet")
     def list_articles(outlet: str | None = None, cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
-        after = views.decode_cursor(cursor, 1)
-        rows = stores.get().articles_after(after[0] if after else None, views.check_limit(limit) + 1, outlet=outlet)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {"items": [article_export(a) for a in rows],
-                "next_cursor": views.encode_cursor(rows[-1].id) if more and rows else None}
+        rows, next_cursor = views.articles_page(stores.get(), cursor, limit, outlet)
+        return {"items": [article_export(a) for a in rows], "next_cursor": next_cursor}
 
     @r.get("/articles/{article_id}", summary="One article: text, removals with reasons, metadata, facts")
     def get_article(article_id: str) -> dict[str, Any]:
@@ -202,8 +199,6 @@ def router(stores: StoreLocal, token: str | None) -> APIRouter:
 
 
 async def _run_in_thread(stores: StoreLocal, records: list[Any]) -> dict[str, Any]:
-    from starlette.concurrency import run_in_threadpool
-
     def work() -> dict[str, Any]:
         opts = IngestOptions()
         items: list[Article | InputError] = list(

@@ -14,14 +14,14 @@ from typing import Any
 
 from ..errors import ConfigError, NotFoundError
 from ..export import article_export
-from ..records import to_json
-from ..stages import provenance
+from ..pipeline import outlet_profiles
+from ..records import Article, to_json
 from ..stages.clean import METADATA_REASONS
 from ..storage.base import Store, StoryFilter, StoryListing
 from . import svg
 
 __all__ = [
-    "Page", "article_view", "decode_cursor", "encode_cursor", "outlet_view", "segments", "story_list", "story_view",
+    "Page", "article_view", "articles_page", "decode_cursor", "encode_cursor", "outlet_view", "segments", "story_list", "story_view",
 ]
 
 # The most rows one page or API call returns; a client pages on with the cursor for the rest.
@@ -127,27 +127,26 @@ def article_view(store: Store, article_id: str) -> dict[str, Any]:
             "entities": sorted({f.text for f in facts if f.kind == "entity"})}
 
 
-def outlet_view(store: Store, outlet: str, cursor: str | None, limit: int) -> dict[str, Any]:
+def articles_page(store: Store, cursor: str | None, limit: int, outlet: str | None = None) -> tuple[list[Article], str | None]:
+    """One keyset page of articles by id (one outlet's when given) and the cursor after it."""
     after = decode_cursor(cursor, 1)
     arts = store.articles_after(after[0] if after else None, check_limit(limit) + 1, outlet=outlet)
-    if not arts and after is None:
-        raise NotFoundError(f"no outlet {outlet}")
     more = len(arts) > limit
     arts = arts[:limit]
+    return arts, encode_cursor(arts[-1].id) if more and arts else None
+
+
+def outlet_view(store: Store, outlet: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    arts, next_cursor = articles_page(store, cursor, limit, outlet)
+    if not arts and not cursor:
+        raise NotFoundError(f"no outlet {outlet}")
     stories = store.list_stories(StoryFilter(outlet=outlet), None, 50)
-    derivations, signals, altered = [], [], set()
-    for s in stories:
-        out = store.story_outputs(s.story_id)
-        if out is not None:
-            derivations += list(out.derivations)
-            signals += list(out.signals)
-            altered |= {x for c in out.checks if "altered quote" in c.detail for x in c.articles}
     # The profile is of this page of the outlet's articles and its 50 newest stories: a
     # bounded amount of work per request, whatever the size of the store.
-    profile = [p for p in provenance.outlet_profiles(arts, derivations, signals, altered) if p.outlet == outlet]
+    profile = [p for p in outlet_profiles(store, arts, [s.story_id for s in stories]) if p.outlet == outlet]
     return {
         "outlet": outlet, "profile": to_json(profile[0]) if profile else None,
         "stories": [listing_json(s) for s in stories],
         "articles": [{"id": a.id, "title": a.title, "published_at": a.published_at, "url": a.url} for a in arts],
-        "next_cursor": encode_cursor(arts[-1].id) if more and arts else None,
+        "next_cursor": next_cursor,
     }
