@@ -1,8 +1,8 @@
 """Facts on the seeds (with the parser), and the facts evaluation with its floors.
 
 Floors sit at the figures in benchmarks/results/facts.md; the issue's targets are NewsQuant
-value F1 0.90 and value+unit F1 0.84 (met), PolNeAR source overlap F1 0.75 (not met yet: the
-floor here guards the current 0.71 against regressions).
+value F1 0.90 and value+unit F1 0.84, PolNeAR source overlap F1 0.75 (all met; the PolNeAR
+figures are cross-validated, because the attribution model is trained on PolNeAR).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from unspun.evaluation import facts as facts_eval
 from unspun.nlp import parser
 from unspun.records import Article, Fact
 from unspun.stages import crosscheck, facts
+from unspun.stages.attribution_model import AttributionModel, default_model
 from unspun.stages.entities import story_keys
 
 NEWSQUANT = DATA / "newsquant" / "newsquant-dev.json"
@@ -103,12 +104,26 @@ def test_newsquant_floors() -> None:
     assert r["value+unit"]["f1"] >= 0.84
 
 
-def test_polnear_floor_on_the_first_200_articles() -> None:
-    r = facts_eval.score_polnear(POLNEAR, limit=200)
-    assert r["articles"] == 200
-    assert r["source overlap"]["f1"] >= 0.70
-    assert r["cue overlap"]["f1"] >= 0.68
-    assert r["content overlap"]["f1"] >= 0.67
+def test_polnear_floors_cross_validated() -> None:
+    # The whole train split (about two minutes): the issue's floor is on source overlap F1, and
+    # the model is trained on PolNeAR, so the figure is cross-validated by article.
+    r = facts_eval.score_polnear(POLNEAR)
+    assert r["articles"] == 840 and r["folds"] == 5
+    assert r["source overlap"]["f1"] >= 0.75
+    assert r["cue overlap"]["f1"] >= 0.72
+    assert r["content overlap"]["f1"] >= 0.71
+    # The model earns its place: better than the hand-written rules on the same articles.
+    assert r["source overlap"]["f1"] > r["rules"]["source overlap"]["f1"] + 0.02
+
+
+def test_shipped_attribution_model_round_trips() -> None:
+    model = default_model()
+    assert model is not None and model.about["articles"] == 840
+    again = AttributionModel.from_json(model.to_json())
+    feats = ["kind=verb", "lemma=say", "group=say", "subj=he", "content=yes", "comp=that"]
+    assert again.probability(feats) == pytest.approx(model.probability(feats), abs=1e-6)
+    assert model.keeps(feats) and not model.keeps(["kind=verb", "lemma=think", "group=think", "personal|group=think",
+                                                   "content=none"])
 
 
 def test_eval_facts_cli_json_matches_the_library(tmp_path: Path) -> None:

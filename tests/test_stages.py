@@ -132,8 +132,9 @@ def test_brief_cites_every_sentence(seed_articles: dict[str, Article]) -> None:
     # statement of that day, are the 28th (not the day before publication, the 29th).
     nato = [t for t in b.timeline if t.date == "2023-09-28"]
     assert any("previous day" in t.text for t in nato) and any("Only yesterday" in t.text for t in nato)
-    # The withdrawal lead of the 1 October report has no date of its own: dated by publication.
-    assert any(t.date == "2023-10-01" and t.basis == "publication" and "withdrawal" in t.text for t in b.timeline)
+    # The withdrawal lead of the report published at 00:11 on 1 October has no date of its own:
+    # dated by publication, the day before (news published in the small hours is the last day's).
+    assert any(t.date == "2023-09-30" and t.basis == "publication" and "withdrawal" in t.text for t in b.timeline)
     # 002 has no publication date: its "on Friday" is read against the story's first report.
     kirby_002 = seed_articles["002_d2c904fb5d1ad043.txt"].id
     assert any(t.date == "2023-09-29" and any(c.article_id == kirby_002 for c in t.citations) for t in b.timeline)

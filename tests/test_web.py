@@ -150,10 +150,10 @@ def test_story_page_in_chromium(seeds_server: Server, browser: Browser, tmp_path
     altered = page.locator("table.facts tr.conflict", has_text="altered quote")
     assert altered.count() == 1 and "withdraw" in altered.inner_text() and "those" in altered.inner_text()
     # The timeline runs from the NATO authorisation (28 September, "the previous day") to the
-    # withdrawal report of 1 October, on the list and on the plot.
+    # withdrawal of 30 September (reported at 00:11 on 1 October), on the list and on the plot.
     days = page.locator("ol.timeline:not(.background) time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
-    assert days[0] == "2023-09-28" and days[-1] == "2023-10-01", days
-    assert page.locator("svg.timeline-plot").get_attribute("aria-label") == "timeline 28 September 2023 – 1 October 2023"
+    assert days[0] == "2023-09-28" and days[-1] == "2023-09-30", days
+    assert page.locator("svg.timeline-plot").get_attribute("aria-label") == "timeline 28 September 2023 – 30 September 2023"
     assert page.locator("svg.timeline-plot circle.event").count() == len(days)
     # Junk removed by cleaning is shown struck through with its reason.
     assert page.locator("del.junk").count() >= 5

@@ -220,10 +220,28 @@ def resolve_relative(m: re.Match[str], base: date | None) -> tuple[str | None, s
     return None, "not understood"
 
 
+# "the 1998-99 war", "in 2014–2016": a span of years, kept as an ISO 8601 interval
+# ("1998/1999").  Only after a word that introduces a period, and only spans of up to ten
+# years, so "2000-2500 troops" is not read as one.
+_YEAR_RANGE = re.compile(r"\b(?:the|in|of|during|from|since|between)\s+(?P<y1>(?:19|20)\d{2})\s?[-–]\s?(?P<y2>(?:19|20)?\d{2})\b(?![-–]|\s?%)")
+
+
+def _year_range(m: re.Match[str]) -> str | None:
+    y1, y2 = int(m.group("y1")), m.group("y2")
+    end = int(y2) if len(y2) == 4 else y1 - y1 % 100 + int(y2)
+    return f"{y1}/{end}" if y1 < end <= y1 + 10 else None
+
+
 def find_dates(text: str, base: date | None) -> list[DateMention]:
     """Every absolute and relative date mention in ``text``, resolved against ``base``."""
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
+    for m in _YEAR_RANGE.finditer(text):
+        span = _year_range(m)
+        if span is not None:
+            start = m.start("y1")
+            found.append(DateMention(start, m.end(), text[start : m.end()], span, None))
+            taken.append((start, m.end()))
     for pat in _PATTERNS:
         for m in pat.finditer(text):
             if any(s < m.end() and m.start() < e for s, e in taken):

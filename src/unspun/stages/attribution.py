@@ -17,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CUE_LEMMAS", "Attribution", "find_attributions"]
+from .attribution_model import AttributionModel, default_model
+
+__all__ = ["CUE_LEMMAS", "Attribution", "AttributionModel", "candidate_attributions", "default_model",
+           "find_attributions", "rules_keep"]
 
 Span = tuple[int, int]
 
@@ -54,6 +57,7 @@ _THINK = """believe hope fear worry doubt suspect assume guess imagine figure re
 _SHOW = """show find suggest indicate reveal demonstrate conclude estimate project""".split()
 CUE_LEMMAS: frozenset[str] = frozenset(_SAY + _THINK + _SHOW)
 _THINK_ONLY = frozenset(_THINK) - frozenset(_SAY) - frozenset(_SHOW)
+_SAY_SET = frozenset(_SAY)
 
 # Nouns that carry an attribution when someone owns them: "Pence's call for", "his comments on",
 # "Clinton's claim that".
@@ -187,6 +191,9 @@ def _quoted_regions(text: str) -> list[Span]:
     """Stretches inside double quotation marks (curly or straight)."""
     out: list[Span] = []
     open_at: int | None = None
+    # Some newspaper archives (the New York Times in PolNeAR) write double quotes as two
+    # apostrophes; they are read as one straight double quote.
+    text = text.replace("''", '" ')
     for i, ch in enumerate(text):
         if ch == "“" or (ch == '"' and open_at is None):
             open_at = i
@@ -198,34 +205,110 @@ def _quoted_regions(text: str) -> list[Span]:
     return out
 
 
-def find_attributions(doc: Any) -> list[Attribution]:
-    """Attributions in a parsed spaCy ``Doc``, in text order."""
-    out: list[Attribution] = []
+_MODALS = frozenset("would could will should may might can must shall".split())
+# Verbs PolNeAR counts as attribution far more often than news uses them so: perceiving,
+# everyday thinking and wanting.  They are only candidates; the model weighs them in context.
+_EXTRA = frozenset("""think see know want hope expect plan consider feel view like push hop""".split())
+
+
+def _verb_features(tok: Any, subj: Any | None, content: Span | None, inside: bool) -> list[str]:
+    lemma = tok.lemma_.lower()
+    group = ("say" if lemma in _SAY_SET else "think" if lemma in _THINK_ONLY else "show" if lemma in _SHOW
+             else "extra" if lemma in _EXTRA else "clause")
+    f = [f"lemma={lemma}", f"group={group}", f"tag={tok.tag_}", f"dep={tok.dep_}", f"group={group}|tag={tok.tag_}"]
+    if subj is None:
+        f.append("subj=none")
+    else:
+        low = subj.lower_
+        f.append(f"subj={low}" if subj.pos_ == "PRON" else f"subjpos={subj.pos_}")
+        f.append(f"subjdep={subj.dep_}")
+        if subj.ent_type_:
+            f.append(f"subjent={subj.ent_type_}")
+        if low in _FIRST_SECOND:
+            f.append(f"personal|group={group}")
+        if low in ("it", "there", "this", "that", "what", "which"):
+            f.append(f"impersonal|group={group}")
+        if subj.head is not tok:
+            f.append("subj=inherited")  # from the clause this verb continues
+    kids = list(tok.children)
+    f.append("content=none" if content is None else "content=yes")
+    for c in kids:
+        if c.dep_ in ("ccomp", "xcomp", "dobj", "parataxis") and c.i > tok.i:
+            f.append(f"comp={c.dep_}")
+            if any(g.dep_ == "mark" and g.lower_ == "that" for g in c.children):
+                f.append("comp=that")
+        if c.dep_ == "aux" and c.lower_ in _MODALS:
+            f.append("modal")
+        if c.dep_ == "neg":
+            f.append("neg")
+        if c.dep_ == "aux" and c.lower_ == "to":
+            f.append(f"to_infinitive|dep={tok.dep_}")
+    if tok.head is not tok and tok.head.i < tok.i and tok.dep_ in ("ccomp", "parataxis"):
+        f.append("inverted")
+    if inside:
+        f.append(f"inside_quote|group={group}")
+    kind = "none" if subj is None else "pron" if subj.pos_ == "PRON" else "name" if subj.pos_ == "PROPN" else "noun"
+    f += [f"lemma={lemma}|subj={kind}", f"lemma={lemma}|tag={tok.tag_}", f"group={group}|dep={tok.dep_}"]
+    sent = tok.sent
+    if not sent.text.rstrip().endswith((".", "?", "!", '"', "”", "'")):
+        f.append("sentence=unfinished")  # a headline, a caption, a list item
+    if any(t.text in ("“", "”", '"', "''") for t in sent):
+        f.append("sentence=quotes")
+    if content is not None:
+        n = len(tok.doc.text[content[0] : content[1]].split())
+        f.append("content_words=" + ("<4" if n < 4 else "<12" if n < 12 else "12+"))
+    near = tok.doc[max(0, tok.i - 3) : tok.i + 3]
+    if any(t.text in _QUOTE_CHARS or t.text == "''" for t in near):
+        f.append("near_quote")
+    return f
+
+
+def rules_keep(features: list[str]) -> bool:
+    """The hand-written rules alone (the fallback when no model is given): a verb from the
+    extra list, speech inside a quotation, an impersonal subject, a believing verb in the first
+    person or without a subject, and an infinitive of aim are not attributions."""
+    for f in features:
+        if f in ("group=extra", "inside_quote|group=say", "inside_quote|group=think", "inside_quote|group=show",
+                 "inside_quote|group=clause", "impersonal|group=say", "impersonal|group=think",
+                 "impersonal|group=clause", "personal|group=think"):
+            return False
+        if f.startswith("to_infinitive|dep=") and f != "to_infinitive|dep=xcomp":
+            return False
+    return not ("group=think" in features and "subj=none" in features)
+
+
+def candidate_attributions(doc: Any) -> list[tuple[Attribution, list[str]]]:
+    """Every attribution the rules can propose in a parsed ``Doc``, each with the binary
+    features a model weighs (cue lemma and sense group, subject kind, complement, modality,
+    quotation context), in text order."""
+    out: list[tuple[Attribution, list[str]]] = []
     seen: set[Span] = set()
     quoted = _quoted_regions(doc.text)
 
     def inside_quote(i: int) -> bool:
         return any(a < i < b for a, b in quoted)
 
+    def add(att: Attribution, feats: list[str]) -> None:
+        if att.cue not in seen:
+            seen.add(att.cue)
+            out.append((att, feats))
+
     for tok in doc:
         if tok.text == ":" and tok.i + 1 < len(doc) and doc[tok.i + 1].text in ("“", '"') and not inside_quote(tok.idx):
             att = _colon_quote(tok, quoted)
-            if att is not None and att.cue not in seen:
-                seen.add(att.cue)
-                out.append(att)
+            if att is not None:
+                add(att, ["kind=colon", "subj=none" if att.source is None else "subj=yes"])
             continue
         if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
             to = next(c for c in tok.children if c.lower_ == "to")
             pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
             if pobj is None:
                 continue
-            src = _span(list(pobj.subtree))
             own = {x.i for x in tok.subtree}
             rest = [t for t in tok.head.subtree if t.i not in own]
-            cue = (tok.idx, to.idx + len(to.text))
-            if cue not in seen:
-                seen.add(cue)
-                out.append(Attribution(src, cue, _span(rest), (pobj.idx, pobj.idx + len(pobj.text))))
+            add(Attribution(_span(list(pobj.subtree)), (tok.idx, to.idx + len(to.text)), _span(rest),
+                            (pobj.idx, pobj.idx + len(pobj.text))),
+                ["kind=according", f"subjpos={pobj.pos_}", *([f"subjent={pobj.ent_type_}"] if pobj.ent_type_ else [])])
             continue
         if tok.pos_ == "NOUN" and tok.lower_ in _NOUN_CUES:
             poss = next((c for c in tok.children if c.dep_ == "poss"), None)
@@ -236,12 +319,13 @@ def find_attributions(doc: Any) -> list[Attribution]:
                     cue = (tok.idx, prep.idx + len(prep.text))
                 content = _span([t for t in prep.subtree if t.i > prep.i]) if prep is not None else None
                 src = _span(list(poss.subtree))
-                if src and cue not in seen:
-                    seen.add(cue)
-                    out.append(Attribution((src[0], src[1] - 2) if poss.text.endswith(("’s", "'s")) else src, cue,
-                                           content, (poss.idx, poss.idx + len(poss.text))))
+                if src:
+                    add(Attribution((src[0], src[1] - 2) if poss.text.endswith(("’s", "'s")) else src, cue,
+                                    content, (poss.idx, poss.idx + len(poss.text))),
+                        ["kind=noun", f"noun={tok.lemma_.lower()}", f"subj={poss.lower_}" if poss.pos_ == "PRON"
+                         else f"subjpos={poss.pos_}", "content=none" if content is None else "content=yes"])
             continue
-        if not _is_cue(tok):
+        if not _is_cue(tok) and not (tok.pos_ == "VERB" and tok.lemma_.lower() in _EXTRA):
             continue
         subj = _subject(tok)
         content = _content(tok)
@@ -249,28 +333,24 @@ def find_attributions(doc: Any) -> list[Attribution]:
             continue
         if subj is not None and subj.pos_ not in ("PROPN", "PRON", "NOUN", "NUM", "X"):
             continue
-        if subj is not None and subj.lower_ in ("it", "there", "this", "that", "what", "which") and tok.lemma_ not in _SHOW:
-            continue  # "it says a lot", "there is": no speaker
-        lemma = tok.lemma_.lower()
-        personal = subj is not None and subj.lower_ in _FIRST_SECOND
-        if inside_quote(tok.idx):
-            continue  # "“He said Britain would…”": speech reported inside a quotation is the
-            # quoted speaker's claim, not one the article attributes
-        if lemma in _THINK_ONLY and (subj is None or personal):
-            # Believing and wanting verbs attribute a stance only to a third party; "I think",
-            # "you know", "we see" are the writer's voice or figures of speech.
-            continue
-        if any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children) and tok.dep_ != "xcomp":
-            continue  # "to speak with one voice": an aim, not something said
         # Auxiliaries and negation belong to the cue as written: "has said", "did not release".
         parts = [c for c in tok.children if c.dep_ in ("aux", "auxpass", "neg") and c.i < tok.i] + [tok]
         parts += [c for c in tok.children if c.dep_ == "prt"]
         cue = (min(p.idx for p in parts), max(p.idx + len(p.text) for p in parts))
-        if cue in seen:
-            continue
-        seen.add(cue)
-        out.append(Attribution(
+        add(Attribution(
             _subject_span(subj) if subj is not None else None, cue, content,
             (subj.idx, subj.idx + len(subj.text)) if subj is not None else None,
-        ))
-    return sorted(out, key=lambda a: a.cue)
+        ), ["kind=verb", *_verb_features(tok, subj, content, inside_quote(tok.idx))])
+    out.sort(key=lambda c: c[0].cue)
+    return out
+
+
+def find_attributions(doc: Any, model: AttributionModel | None = None, rules_only: bool = False) -> list[Attribution]:
+    """Attributions in a parsed spaCy ``Doc``, in text order: the candidates ``model`` keeps
+    (by default the model shipped with unspun; the hand-written rules alone with
+    ``rules_only`` or when no model is installed)."""
+    model = None if rules_only else model or default_model()
+    cands = candidate_attributions(doc)
+    if model is None:
+        return [a for a, f in cands if rules_keep(f)]
+    return [a for a, f in cands if model.keeps(f)]

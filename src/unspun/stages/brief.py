@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from ..records import (
     Article,
@@ -94,7 +95,8 @@ def _summary(story_articles: Sequence[Article], cfg: BriefConfig) -> list[BriefS
 
 def _reported(articles: Sequence[Article], facts: Sequence[Fact], late: set[str]) -> list[TimelineEntry]:
     """Undated news dated by its report: the lead of a dated article ("Serbia has announced
-    the withdrawal ...") happened by the day it was published.  Only leads without a date of
+    the withdrawal ...") happened by the day it was published (the day before, when it came
+    out in the small hours).  Only leads without a date of
     their own, and not from articles flagged as late copies, whose publication says nothing
     about when the event happened."""
     dated = {(f.article_id, f.sentence.start) for f in facts if f.kind == "event" and f.when and f.sentence}
@@ -106,9 +108,21 @@ def _reported(articles: Sequence[Article], facts: Sequence[Fact], late: set[str]
         if not spans or (a.id, spans[0][0]) in dated:
             continue
         s, e = spans[0]
-        out.append(TimelineEntry(date=a.published_at[:10], text=a.text[s:e].strip(), citations=(Span(a.id, s, e),),
-                                 basis="publication"))
+        out.append(TimelineEntry(date=_news_day(a.published_at), text=a.text[s:e].strip(),
+                                 citations=(Span(a.id, s, e),), basis="publication"))
     return out
+
+
+# A report published in the small hours (local time, as the page gives it) carries the previous
+# day's news: "Sun 1 Oct 2023 00.11 CEST" reports what Serbia announced on the Saturday.
+EARLY_HOURS = 6
+
+
+def _news_day(published_at: str) -> str:
+    day = date.fromisoformat(published_at[:10])
+    if len(published_at) >= 13 and published_at[10] == "T" and int(published_at[11:13]) < EARLY_HOURS:
+        day -= timedelta(days=1)
+    return day.isoformat()
 
 
 def make_brief(

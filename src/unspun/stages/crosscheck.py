@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from ..dates import find_dates, to_date
 from ..records import Article, Fact, FactCheck, content_id
-from ..textutil import content_tokens, jaccard, words
+from ..textutil import content_tokens, fold, jaccard, words
 
 __all__ = ["CrossCheckConfig", "crosscheck_story", "quote_diff"]
 
@@ -194,6 +194,20 @@ def _check(story_id: str, kind: str, key: str, members: list[Fact], status: str,
     )
 
 
+_EVENT_DATE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?|\d{4}/\d{4}")
+
+
+def _same_time(a: str, b: str) -> bool:
+    """Equal dates, or a year inside a span of years ("1999" and "1998/1999")."""
+    if a == b:
+        return True
+    for x, y in ((a, b), (b, a)):
+        if "/" in x and "/" not in y and len(y) == 4:
+            lo, hi = x.split("/")
+            return lo <= y <= hi
+    return False
+
+
 def crosscheck_story(
     story_id: str, articles: Mapping[str, Article], facts: Iterable[Fact],
     duplicate_of: Mapping[str, str] | None = None, cfg: CrossCheckConfig | None = None,
@@ -279,21 +293,39 @@ def crosscheck_story(
     # Dated events: resolved to a day, a month or a year ("declared independence in 2008");
     # two mentions are one event when the dates are the same and the sentences related.
     facts, redated = _story_dated(facts, articles)
-    events = [f for f in facts if f.kind == "event" and f.when and re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", f.when)]
+    events = [f for f in facts if f.kind == "event" and f.when and _EVENT_DATE.fullmatch(f.when)]
 
     # The words around the date, not the whole sentence: a long sentence carries other events.
     near = {f.id: {re.sub(r"['’]s$", "", w) for w in content_tokens(
         articles[f.article_id].text[max(0, f.span.start - 70) : f.span.end + 40])} for f in events}
+    # Who speaks in the event's sentence: "Mr. Kirby stated on Friday" and "John Kirby told
+    # reporters on September 29" are one statement, though their words differ.
+    speaker_at: dict[tuple[str, int], set[str]] = {}
+    for f in facts:
+        if f.kind == "quote" and f.speaker and f.sentence:
+            speaker_at.setdefault((f.article_id, f.sentence.start), set()).add(fold(f.speaker))
+
+    def said_by(f: Fact) -> set[str]:
+        return speaker_at.get((f.article_id, f.sentence.start), set()) if f.sentence else set()
 
     def event_link(a: Fact, b: Fact) -> float | None:
+        if not _same_time(a.when or "", b.when or ""):
+            return None
         sim = jaccard(near[a.id], near[b.id])
-        return sim if a.when == b.when and sim >= cfg.context_jaccard else None
+        # Background years ("declared independence in 2008", "the 1998-99 war") name few events
+        # each, so a weaker likeness of context suffices for them.
+        coarse = len(a.when or "") == 4 or "/" in (a.when or "") or len(b.when or "") == 4 or "/" in (b.when or "")
+        if sim >= (cfg.context_jaccard / 3 if coarse else cfg.context_jaccard):
+            return sim
+        return cfg.context_jaccard if said_by(a) & said_by(b) else None
 
     for g in _groups(events, event_link):
         status = "single-source" if len({f.article_id for f in g}) == 1 else "agree"
         first = min(g, key=lambda f: (len(f.text), f.id))
         note = "; ".join(f"'{f.when_text}' in an undated article, read against the story's first report "
                          f"({redated[f.id]})" for f in g if f.id in redated)
-        checks.append(_check(story_id, "event", g[0].when or "", g, status, first.text, note))
+        # The group's date is its most precise one: "in 1999" within "the 1998-99 war".
+        when = min((f.when or "" for f in g), key=lambda w: ("/" in w, -len(w), w))
+        checks.append(_check(story_id, "event", when, g, status, first.text, note))
 
     return sorted(checks, key=lambda c: (c.kind, c.key, c.id))
