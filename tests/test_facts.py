@@ -132,3 +132,27 @@ def test_eval_facts_cli_json_matches_the_library(tmp_path: Path) -> None:
     assert got["newsquant"] == facts_eval.score_newsquant(NEWSQUANT)
     table = unspun("eval", "facts", "--only", "newsquant", "--limit", "20").stdout
     assert "| newsquant | value |" in table
+
+
+def test_quotes_over_several_paragraphs_are_one_quote() -> None:
+    # The excerpt's paragraphs open with a quotation mark and only the last one closes: one quote.
+    text = (POLNEAR / "text" / "breitbart_2015-11-19_exclusive-excerpt-dinesh-d-souza.txt").read_text(encoding="utf-8")
+    runs = [(s, e, w) for s, e, w in facts.quote_runs(text) if "\n" in text[s:e]]
+    assert len(runs) == 1
+    s, e, w = runs[0]
+    paragraphs = [p for p in text[s:e].split("\n") if p.strip()]
+    assert len(paragraphs) >= 3 and all(p.lstrip().startswith("“") for p in paragraphs)
+    assert "“" not in w and "”" not in w and w.startswith("I was seventeen years old")
+    assert text[e - 1] == "”" and w.endswith(text[e - 21 : e - 1])
+    # Sexton's second quotation runs on into the next paragraph, which reopens with a mark; without
+    # that mark the open quotation is unbalanced and dropped, and nothing crosses the break.
+    sexton = (POLNEAR / "text" / "huff-post_2016-06-17_trump-s-supporters-may-be-the-re.txt").read_text(encoding="utf-8")
+    joined = [w for s2, e2, w in facts.quote_runs(sexton) if "\n" in sexton[s2:e2]]
+    assert len(joined) == 1 and joined[0].startswith("Trump events are outlets") and "another side" in joined[0]
+    cut = sexton.replace("\n“There’s another side", "\nThere’s another side")
+    assert not [1 for s2, e2, _ in facts.quote_runs(cut) if "\n" in cut[s2:e2]]
+    assert not any(w.startswith("Trump events are outlets") for _, _, w in facts.quote_runs(cut))
+    # And the article's facts carry it as one quote fact.
+    art = Article(id="a_dsouza", source="polnear", text=text)
+    quotes = [f for f in facts.extract_facts(art) if f.kind == "quote" and f.span.start == s]
+    assert len(quotes) == 1 and quotes[0].span.end == e

@@ -31,7 +31,7 @@ _SPEAKER_AFTER = re.compile(r"^[,\s]*(?:(?P<s1>" + _NAME + r"|he|she|they|the [a
 # but only across lowercase words, so a capitalized word in between starts a new subject.
 _SPEAKER_BEFORE = re.compile(r"(?P<s>" + _NAME + r"|[Hh]e|[Ss]he|[Tt]hey)\s+(?:[a-z][\w,’'-]*\s+){0,14}?(?P<c>" + _CUE + r")(?:\s+\w+){0,4}?(?:\s+that)?[,:]?\s*$")
 _ACRONYM = re.compile(r"\b(?:[A-Z]{2,6}|[A-Z][a-z]?[A-Z][A-Za-z]{1,4})\b")
-_QUOTE = re.compile(r"“(?P<a>[^”]{3,2000})”|\"(?P<b>[^\"\n]{3,2000})\"")
+_OPENING = re.compile(r"[“\"]")
 _PERSON = re.compile(r"\b[A-Z][a-zà-žćčšđ’'-]+(?:\s+[A-Z][a-zà-žćčšđ’'-]+){1,3}\b")
 _NOT_NAME_START = frozenset("""The A An In On At For And But When While After Before Despite During This That These Those It He She They We Our Its Serbian US President Secretary
     General Minister Prime Spokesperson Mr Mrs Ms Dr Chancellor Senator Governor Mayor Ambassador""".split())
@@ -93,28 +93,72 @@ def _time_of(start: int, end: int, mentions: list[DateMention], prev_end: int, n
     return before[-1] if before else None
 
 
-def _quotes(article: Article, s: int, e: int, names: list[str], body_start: int) -> Iterator[Fact]:
-    sent = article.text[s:e]
-    for m in _QUOTE.finditer(sent):
-        words_in = (m.group("a") or m.group("b") or "").strip()
-        if len(words_in.split()) < 3:
-            continue  # a scare-quoted word or title, not speech
-        qs, qe = s + m.start(), s + m.end()
-        after = article.text[qe : min(len(article.text), qe + 120)]
+def quote_runs(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, words) of each quotation in ``text``, over sentence boundaries: curly
+    quotation marks pair by kind, straight ones within a paragraph.  A quotation still open at
+    the end of its paragraph continues when the next paragraph opens with a quotation mark --
+    the convention for quotes over several paragraphs -- and is dropped when it does not (an
+    unbalanced mark, not a quote)."""
+    i = 0
+    n = len(text)
+    while True:
+        m = _OPENING.search(text, i)
+        if m is None:
+            return
+        start = m.start()
+        close = "”" if m.group() == "“" else '"'
+        pieces: list[str] = []
+        pos = start + 1
+        end = None
+        while True:
+            para_end = text.find("\n", pos)
+            para_end = n if para_end < 0 else para_end
+            c = text.find(close, pos, para_end)
+            if c >= 0:
+                pieces.append(text[pos:c])
+                end = c + 1
+                break
+            pieces.append(text[pos:para_end])
+            nxt = para_end
+            while nxt < n and text[nxt] in " \t\r\n\xa0":
+                nxt += 1
+            if nxt >= n or text[nxt] != m.group() or nxt == para_end:
+                break
+            pos = nxt + 1
+        if end is None:
+            i = start + 1
+            continue
+        yield start, end, " ".join(p.strip() for p in pieces)
+        i = end
+
+
+def _quotes(article: Article, spans: list[tuple[int, int]], names: list[str], body_start: int) -> Iterator[Fact]:
+    text = article.text
+
+    def sentence_at(pos: int) -> tuple[int, int] | None:
+        return next(((s, e) for s, e in spans if s <= pos < e), None)
+
+    for qs, qe, words_in in quote_runs(text):
+        words_in = words_in.strip()
+        first = sentence_at(qs)
+        if first is None or len(words_in.split()) < 3:
+            continue  # outside the body (junk, a caption), or a scare-quoted word or title
+        last = sentence_at(qe - 1) or first
+        after = text[qe : min(len(text), qe + 120)]
         speaker = cue = None
         ma = _SPEAKER_AFTER.match(after)
         if ma:
             speaker, cue = (ma.group("s1"), ma.group("c1")) if ma.group("s1") else (ma.group("s2"), ma.group("c2"))
         else:
-            mb = _SPEAKER_BEFORE.search(sent[: m.start()])
+            mb = _SPEAKER_BEFORE.search(text[first[0] : qs])
             if mb:
                 speaker, cue = mb.group("s"), mb.group("c")
         if speaker:
-            speaker = resolve_speaker(speaker, names, article.text[body_start:qs])
+            speaker = resolve_speaker(speaker, names, text[body_start:qs])
         yield Fact(
             id=content_id("f", article.id, "quote", str(qs), str(qe)), article_id=article.id, kind="quote",
             span=Span(article.id, qs, qe), text=words_in.rstrip(",. "), speaker=speaker, cue=cue,
-            sentence=Span(article.id, s, e),
+            sentence=Span(article.id, first[0], max(last[1], qe)),
         )
 
 
@@ -254,7 +298,6 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
         mentions = [_anchored(d, anchor, article.text, s) for d in find_dates(sent, base)]
         anchor = _day_anchor(mentions, base) or anchor
         facts.extend(_quantities(article, s, e, mentions))
-        quotes.extend(_quotes(article, s, e, names, body_start))
         for d in mentions:
             if d.text.lower() in ("currently", "at present"):
                 continue  # a state at publication, not an event; kept only as a figure's time
@@ -263,6 +306,7 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
                 kind="event", span=Span(article.id, s + d.start, s + d.end), text=sent, when=d.value,
                 when_text=d.text, unresolved_reason=d.reason, sentence=Span(article.id, s, e),
             ))
+    quotes.extend(_quotes(article, spans, names, body_start))
     doc = parse(article.text) if parse is not None and spans else None
     if doc is not None:
         quotes, indirect = _attributed(article, doc, spans, names, body_start, quotes)
