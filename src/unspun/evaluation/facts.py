@@ -37,7 +37,8 @@ from ..stages.quantities import find_quantities, normalize_unit
 from ..textutil import fold
 from . import attribution_training, prf
 
-__all__ = ["DEFAULT_DATA", "format_table", "run_facts_eval", "score_newsquant", "score_polnear", "score_timeline"]
+__all__ = ["DEFAULT_DATA", "format_table", "run_facts_eval", "score_candidates", "score_newsquant", "score_polnear",
+           "score_timeline"]
 
 DEFAULT_DATA = {
     "newsquant": "newsquant/newsquant-dev.json",

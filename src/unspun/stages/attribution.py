@@ -7,6 +7,10 @@ source is the verb's subject (or, for a verb that continues a clause — "…, a
 the subject of the verb it continues); its content is the clausal complement, the quotation
 next to it, or the clause "according to" qualifies.
 
+The rules propose candidates generously, each with binary features; the linear model in
+``attribution_model`` (trained on PolNeAR) decides which are attributions, and ``rules_keep``
+is the hand-written decision used when no model is installed.
+
 Spans are character offsets into the text that was parsed.  The core takes an already parsed
 spaCy ``Doc`` so callers decide what to parse and when; ``unspun eval facts`` scores it on
 PolNeAR.
@@ -230,9 +234,8 @@ def _verb_features(tok: Any, subj: Any | None, content: Span | None, inside: boo
             f.append(f"impersonal|group={group}")
         if subj.head is not tok:
             f.append("subj=inherited")  # from the clause this verb continues
-    kids = list(tok.children)
     f.append("content=none" if content is None else "content=yes")
-    for c in kids:
+    for c in tok.children:
         if c.dep_ in ("ccomp", "xcomp", "dobj", "parataxis") and c.i > tok.i:
             f.append(f"comp={c.dep_}")
             if any(g.dep_ == "mark" and g.lower_ == "that" for g in c.children):
@@ -268,11 +271,11 @@ def rules_keep(features: list[str]) -> bool:
     extra list, speech inside a quotation, an impersonal subject, a believing verb in the first
     person or without a subject, and an infinitive of aim are not attributions."""
     for f in features:
-        if f in ("group=extra", "inside_quote|group=say", "inside_quote|group=think", "inside_quote|group=show",
-                 "inside_quote|group=clause", "impersonal|group=say", "impersonal|group=think",
-                 "impersonal|group=clause", "personal|group=think"):
+        if f in ("group=extra", "personal|group=think") or f.startswith("inside_quote|"):
             return False
-        if f.startswith("to_infinitive|dep=") and f != "to_infinitive|dep=xcomp":
+        if f.startswith("impersonal|") and f != "impersonal|group=show":
+            return False  # "it says a lot": no speaker, though "it shows" has a source
+        if f.startswith("to_infinitive|") and f != "to_infinitive|dep=xcomp":
             return False
     return not ("group=think" in features and "subj=none" in features)
 
@@ -345,11 +348,10 @@ def candidate_attributions(doc: Any) -> list[tuple[Attribution, list[str]]]:
     return out
 
 
-def find_attributions(doc: Any, model: AttributionModel | None = None, rules_only: bool = False) -> list[Attribution]:
+def find_attributions(doc: Any, model: AttributionModel | None = None) -> list[Attribution]:
     """Attributions in a parsed spaCy ``Doc``, in text order: the candidates ``model`` keeps
-    (by default the model shipped with unspun; the hand-written rules alone with
-    ``rules_only`` or when no model is installed)."""
-    model = None if rules_only else model or default_model()
+    (by default the model shipped with unspun; the hand-written rules when none is installed)."""
+    model = model or default_model()
     cands = candidate_attributions(doc)
     if model is None:
         return [a for a, f in cands if rules_keep(f)]

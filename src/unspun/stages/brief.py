@@ -96,9 +96,8 @@ def _summary(story_articles: Sequence[Article], cfg: BriefConfig) -> list[BriefS
 def _reported(articles: Sequence[Article], facts: Sequence[Fact], late: set[str]) -> list[TimelineEntry]:
     """Undated news dated by its report: the lead of a dated article ("Serbia has announced
     the withdrawal ...") happened by the day it was published (the day before, when it came
-    out in the small hours).  Only leads without a date of
-    their own, and not from articles flagged as late copies, whose publication says nothing
-    about when the event happened."""
+    out in the small hours).  Only leads without a date of their own, and not from articles
+    flagged as late copies, whose publication says nothing about when the event happened."""
     dated = {(f.article_id, f.sentence.start) for f in facts if f.kind == "event" and f.when and f.sentence}
     out = []
     for a in articles:

@@ -314,7 +314,7 @@ def crosscheck_story(
         sim = jaccard(near[a.id], near[b.id])
         # Background years ("declared independence in 2008", "the 1998-99 war") name few events
         # each, so a weaker likeness of context suffices for them.
-        coarse = len(a.when or "") == 4 or "/" in (a.when or "") or len(b.when or "") == 4 or "/" in (b.when or "")
+        coarse = any(len(w) == 4 or "/" in w for w in (a.when or "", b.when or ""))
         if sim >= (cfg.context_jaccard / 3 if coarse else cfg.context_jaccard):
             return sim
         return cfg.context_jaccard if said_by(a) & said_by(b) else None

@@ -122,7 +122,7 @@ def quote_runs(text: str) -> Iterator[tuple[int, int, str]]:
             nxt = para_end
             while nxt < n and text[nxt] in " \t\r\n\xa0":
                 nxt += 1
-            if nxt >= n or text[nxt] != m.group() or nxt == para_end:
+            if nxt >= n or text[nxt] != m.group():
                 break
             pos = nxt + 1
         if end is None:
