@@ -49,7 +49,7 @@ __all__ = [
 
 Status = Literal["agree", "single-source", "conflict"]
 Relation = Literal["derived", "shared_origin", "independent"]
-FactKind = Literal["quantity", "quote", "event", "entity"]
+FactKind = Literal["quantity", "quote", "event", "entity", "role"]
 
 
 def content_id(prefix: str, *parts: str, length: int = 16) -> str:
@@ -228,7 +228,9 @@ class Fact:
     unresolved_reason: str | None = None
     sentence: Span | None = None
     # Quotes: who is quoted and with which words, as spans ("Kirby" / "said"); direct is False
-    # for reported speech ("Vučić said that ..."), whose words are the reporter's.
+    # for reported speech ("Vučić said that ..."), whose words are the reporter's.  Events whose
+    # sentence holds several ("resigned on Friday after admitting his role") carry their clause
+    # as ``what`` and its range as ``cue_span``.
     source_span: Span | None = None
     cue_span: Span | None = None
     direct: bool | None = None

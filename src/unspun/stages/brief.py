@@ -136,13 +136,16 @@ def make_brief(
     summary = _summary(sorted(originals, key=lambda a: a.id), cfg)
     fact_by_id = {f.id: f for f in facts}
 
-    timeline = []
+    # Two events told in one sentence ("resigned on Friday after admitting his role") are one
+    # line of the timeline, citing both.
+    cited_by: dict[tuple[str, str], set[Span]] = {}
     for c in checks:
         if c.kind != "event":
             continue
         texts = [fact_by_id[m].text for m in c.members if m in fact_by_id]
-        timeline.append(TimelineEntry(date=c.key, text=min(texts, key=len) if texts else c.summary,
-                                      citations=tuple(sorted(c.spans))))
+        cited_by.setdefault((c.key, min(texts, key=len) if texts else c.summary), set()).update(c.spans)
+    timeline = [TimelineEntry(date=day, text=text, citations=tuple(sorted(spans)))
+                for (day, text), spans in cited_by.items()]
     timeline += _reported(originals, facts, {s.article_id for s in signals if s.kind == "late_publication"})
     timeline.sort(key=lambda t: (t.date, t.text))
 

@@ -8,7 +8,8 @@ say whether the sources agree, rest on one source, or conflict.
   word diff, and a different speaker for the same words is an attribution conflict, as is
   a different doer named inside the longer quote (attribution drift).  Reported speech is
   left out: its words are the reporter's.
-* Events match on the same resolved day and related sentences.
+* Events match on the same resolved day and related sentences, or the same speaker.
+* Roles (what a person is called) are grouped by person; titles in one organization must agree.
 
 Duplicates of one article are not independent sources, so they count once.
 """
@@ -21,8 +22,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ..dates import find_dates, to_date
-from ..records import Article, Fact, FactCheck, content_id
+from ..records import Article, Fact, FactCheck, Span, content_id
 from ..textutil import content_tokens, fold, jaccard, words
+from .entities import name_keys, story_keys
 
 __all__ = ["CrossCheckConfig", "crosscheck_story", "quote_diff"]
 
@@ -39,6 +41,9 @@ class CrossCheckConfig:
     # figure share a fifth of their content words ("won by 612 votes after a recount" /
     # "winning by 621 votes after two wards were recounted"); passing mentions share less.
     context_jaccard: float = 0.15
+    # Participants (names, countries) two sentences must share for figures that agree to be
+    # one figure though the sentences are worded apart; one shared name is the story itself.
+    shared_names: int = 2
 
 
 def _head(what: str | None) -> str | None:
@@ -208,6 +213,32 @@ def _same_time(a: str, b: str) -> bool:
     return False
 
 
+def _role_checks(story_id: str, facts: Sequence[Fact], in_all: set[str]) -> list[FactCheck]:
+    """What the sources call one person.  Titles are compared where two sources name the same
+    organization: "vice president", "deputy head" and "deputy leader" of Serb List agree (one
+    normalized title), "president" against "vice president" of it is a conflict -- the drift a
+    copy makes when it drops a word.  A description without an organization ("a prominent
+    Kosovo Serb politician") contradicts nothing."""
+    roles = [f for f in facts if f.kind == "role" and f.speaker]
+    person = story_keys(fold(f.speaker or "") for f in roles)
+    by_person: dict[str, list[Fact]] = {}
+    for f in roles:
+        by_person.setdefault(person[fold(f.speaker or "")], []).append(f)
+    out = []
+    for key, group in sorted(by_person.items()):
+        group.sort(key=lambda f: (f.article_id, f.span.start))
+        label = f"{group[0].speaker}: " + " / ".join(dict.fromkeys(f.text.split(",")[0] for f in group))
+        if len({f.article_id for f in group}) == 1:
+            out.append(_check(story_id, "role", key, group, "single-source", label))
+            continue
+        orgs = {f.id: name_keys(f.value or "") - in_all for f in group}
+        clashes = sorted({f"{a.text.split(',')[0]} / {b.text.split(',')[0]}" for a in group for b in group
+                          if a.article_id < b.article_id and orgs[a.id] & orgs[b.id] and a.what != b.what})
+        out.append(_check(story_id, "role", key, group, "conflict" if clashes else "agree", label,
+                          "different titles in one organization: " + "; ".join(clashes) if clashes else ""))
+    return out
+
+
 def crosscheck_story(
     story_id: str, articles: Mapping[str, Article], facts: Iterable[Fact],
     duplicate_of: Mapping[str, str] | None = None, cfg: CrossCheckConfig | None = None,
@@ -222,10 +253,6 @@ def crosscheck_story(
     # Quantities.
     qty = [f for f in facts if f.kind == "quantity" and _head(f.what) and f.number is not None]
 
-    def qty_link(a: Fact, b: Fact) -> float | None:
-        sim = jaccard(ctx[a.id], ctx[b.id])
-        return sim if _head(a.what) == _head(b.what) and sim >= cfg.context_jaccard else None
-
     def bounds(f: Fact) -> tuple[float, float]:
         lo = f.number or 0.0
         return lo, f.upper if f.upper is not None else lo
@@ -233,6 +260,32 @@ def crosscheck_story(
     def close(x: tuple[float, float], y: tuple[float, float]) -> bool:
         tol = cfg.tolerance * max(abs(x[1]), abs(y[1]), 1.0)
         return x[0] - tol <= y[1] and y[0] - tol <= x[1]
+
+    # Names every article of a story mentions (its places, its protagonist) say nothing about
+    # which figure a sentence gives; with fewer than three articles no name is that general.
+    in_all: set[str] = set()
+    if len({f.article_id for f in facts}) >= 3:
+        in_all = set.intersection(*(name_keys(articles[a].text) for a in {f.article_id for f in facts}))
+    names = {f.id: name_keys(articles[f.article_id].text[f.sentence.start : f.sentence.end]) - in_all
+             if f.sentence else set() for f in qty}
+
+    def qty_link(a: Fact, b: Fact) -> float | None:
+        if _head(a.what) != _head(b.what):
+            return None
+        sim = jaccard(ctx[a.id], ctx[b.id])
+        if sim >= cfg.context_jaccard:
+            return sim
+        # Reworded reports of one figure share its participants rather than their words: "a
+        # battalion (500-650 troops) to support KFor" from "the UK's Ministry of Defence" and
+        # "the reinforcement of ... Kfor with hundreds of British troops".  Linked only when the
+        # numbers agree (so this link never makes a conflict), the sentences name at least two of
+        # the same participants (beyond the story's own), and a name qualifying the count
+        # ("British") is named in both.
+        own = [name_keys(f.what or "") for f in (a, b)]
+        shared = names[a.id] & names[b.id]
+        if close(bounds(a), bounds(b)) and len(shared) >= cfg.shared_names and own[0] | own[1] <= shared:
+            return sim
+        return None
 
     def different_things(a: Fact, b: Fact) -> bool:
         # One article giving two numbers for one noun is counting two things (a margin and a
@@ -290,36 +343,59 @@ def crosscheck_story(
         status = "conflict" if details else "agree"
         checks.append(_check(story_id, "quote", key, g, status, min((f.text for f in g), key=len), "; ".join(details)))
 
+    checks.extend(_role_checks(story_id, facts, in_all))
+
     # Dated events: resolved to a day, a month or a year ("declared independence in 2008");
     # two mentions are one event when the dates are the same and the sentences related.
     facts, redated = _story_dated(facts, articles)
     events = [f for f in facts if f.kind == "event" and f.when and _EVENT_DATE.fullmatch(f.when)]
 
     # The words around the date, not the whole sentence: a long sentence carries other events.
+    # An event split from others of its sentence has its own clause's words.
     near = {f.id: {re.sub(r"['’]s$", "", w) for w in content_tokens(
-        articles[f.article_id].text[max(0, f.span.start - 70) : f.span.end + 40])} for f in events}
+        f.what if f.what else articles[f.article_id].text[max(0, f.span.start - 70) : f.span.end + 40])} for f in events}
     # Who speaks in the event's sentence: "Mr. Kirby stated on Friday" and "John Kirby told
-    # reporters on September 29" are one statement, though their words differ.
-    speaker_at: dict[tuple[str, int], set[str]] = {}
+    # reporters on September 29" are one statement, though their words differ.  In a sentence
+    # split into clauses, a speaker belongs to the narrowest event clause holding the cue.
+    speaker_at: dict[tuple[str, int], list[tuple[str, Span | None]]] = {}
     for f in facts:
         if f.kind == "quote" and f.speaker and f.sentence:
-            speaker_at.setdefault((f.article_id, f.sentence.start), set()).add(fold(f.speaker))
+            speaker_at.setdefault((f.article_id, f.sentence.start), []).append((fold(f.speaker), f.cue_span))
+    clauses: dict[tuple[str, int], list[Fact]] = {}
+    for f in events:
+        if f.cue_span and f.sentence:
+            clauses.setdefault((f.article_id, f.sentence.start), []).append(f)
 
     def said_by(f: Fact) -> set[str]:
-        return speaker_at.get((f.article_id, f.sentence.start), set()) if f.sentence else set()
+        if not f.sentence:
+            return set()
+        where = (f.article_id, f.sentence.start)
+        out = set()
+        for who, cue in speaker_at.get(where, []):
+            if f.cue_span and cue:
+                holding = [g.cue_span for g in clauses[where]
+                           if g.cue_span and g.cue_span.start <= cue.start and cue.end <= g.cue_span.end]
+                if not holding or min(holding, key=lambda s: s.end - s.start) != f.cue_span:
+                    continue
+            out.add(who)
+        return out
 
     def event_link(a: Fact, b: Fact) -> float | None:
         if not _same_time(a.when or "", b.when or ""):
             return None
+        if said_by(a) & said_by(b):
+            return 1.0  # one person speaking on one day: the strongest sign of one event
         sim = jaccard(near[a.id], near[b.id])
         # Background years ("declared independence in 2008", "the 1998-99 war") name few events
         # each, so a weaker likeness of context suffices for them.
         coarse = any(len(w) == 4 or "/" in w for w in (a.when or "", b.when or ""))
-        if sim >= (cfg.context_jaccard / 3 if coarse else cfg.context_jaccard):
-            return sim
-        return cfg.context_jaccard if said_by(a) & said_by(b) else None
+        return sim if sim >= (cfg.context_jaccard / 3 if coarse else cfg.context_jaccard) else None
 
-    for g in _groups(events, event_link):
+    def one_sentence(a: Fact, b: Fact) -> bool:
+        # Two events of one sentence are two things that happened, never one.
+        return a.sentence is not None and a.sentence == b.sentence
+
+    for g in _groups(events, event_link, one_sentence):
         status = "single-source" if len({f.article_id for f in g}) == 1 else "agree"
         first = min(g, key=lambda f: (len(f.text), f.id))
         note = "; ".join(f"'{f.when_text}' in an undated article, read against the story's first report "

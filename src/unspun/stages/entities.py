@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from ..textutil import fold
 
-__all__ = ["acronym_of", "entity_key", "story_aliases", "story_keys"]
+__all__ = ["acronym_of", "entity_key", "name_keys", "story_aliases", "story_keys"]
 
 _MINOR = frozenset("of the and for de la du des von van".split())
 _PAREN = re.compile(r"\b((?:[A-Z][\w’'-]*\s+){1,6}[A-Z][\w’'-]*)\s+\(([A-Z][A-Za-z]{1,7})\)")
@@ -115,3 +115,33 @@ def story_keys(keys: Iterable[str]) -> dict[str, str]:
                 target = match[0]
         out[k] = target
     return out
+
+
+# Adjectives of nationality and the short forms of country names, keyed like the country:
+# "hundreds of British troops" and "the UK's Ministry of Defence" name the same country.
+_COUNTRY = {
+    "britain": "uk", "british": "uk", "united kingdom": "uk", "u.k.": "uk", "english": "uk",
+    "america": "us", "american": "us", "united states": "us", "u.s.": "us", "usa": "us",
+    "serbian": "serbia", "serb": "serbia", "serbs": "serbia", "kosovan": "kosovo", "kosovar": "kosovo",
+    "albanian": "albania", "albanians": "albania", "russian": "russia", "ukrainian": "ukraine",
+    "french": "france", "german": "germany", "italian": "italy", "spanish": "spain", "turkish": "turkey",
+    "chinese": "china", "japanese": "japan", "indian": "india", "iranian": "iran", "israeli": "israel",
+    "palestinian": "palestine", "polish": "poland", "greek": "greece", "dutch": "netherlands",
+    "canadian": "canada", "australian": "australia", "european": "eu", "european union": "eu",
+}
+_COUNTRY_PHRASE = re.compile(r"\b(?:United Kingdom|United States|European Union|U\.[KS]\.)", re.I)
+_CAPITALIZED = re.compile(r"\b[A-Z][\w’'.-]*")
+_NOT_NAMES = frozenset(fold(w) for w in """The A An In On At For And But When While After Before This That These Those It
+    He She They We I Our Its His Her Their Mr Mrs Ms Dr Additionally However Currently Meanwhile Also""".split())
+
+
+def name_keys(text: str) -> set[str]:
+    """Keys of the names a text mentions, as capitalized words: folded, possessives dropped,
+    nationality adjectives as their country ("British" -> ``uk``).  Coarse on purpose -- it
+    compares two sentences' participants, it does not find entities."""
+    keys = {_COUNTRY[fold(m.group())] for m in _COUNTRY_PHRASE.finditer(text)}
+    for m in _CAPITALIZED.finditer(_COUNTRY_PHRASE.sub(" ", text)):
+        w = re.sub(r"[’']s$", "", fold(m.group()).rstrip(".-"))
+        if w and w not in _NOT_NAMES:
+            keys.add(_COUNTRY.get(w, w))
+    return keys

@@ -1,4 +1,5 @@
-"""Facts: quantities with what they count, quotes with speakers, dated events, named entities.
+"""Facts: quantities with what they count, quotes with speakers, dated events, named entities,
+and the roles articles give people.
 
 Over the article's body sentences; every fact carries the span of its words and of its
 sentence in ``Article.text``.  Quantities come from ``quantities``, direct quotes from
@@ -282,6 +283,107 @@ def _day_anchor(mentions: list[DateMention], base: date | None) -> date | None:
     return found
 
 
+# A clause introduced by one of these, attached to a dated verb, is an event of its own on (about)
+# the same day: "resigned on Friday after admitting his role" reports a resignation and an
+# admission, which other sources may report apart.
+_SEQUENCE = frozenset({"after", "before", "following", "upon"})
+# Clauses that are not part of the dated predicate's own words.
+_OTHER_CLAUSE = frozenset({"advcl", "conj", "cc", "parataxis"})
+
+
+def _words_of(tokens: list[Any]) -> tuple[int, int, str]:
+    tokens = sorted(tokens, key=lambda t: t.i)
+    while tokens and tokens[-1].is_punct:
+        tokens.pop()
+    text = "".join(t.text_with_ws for t in tokens).strip()
+    return (tokens[0].idx, tokens[-1].idx + len(tokens[-1].text), text) if tokens else (0, 0, "")
+
+
+def _split_events(article: Article, doc: Any, events: list[Fact]) -> list[Fact]:
+    """Events at the level of the verb a date attaches to.  When that verb carries a sequenced
+    clause ("after admitting his role"), the clause becomes an event of its own, dated like its
+    verb, and each event gets its clause as ``what`` and its character range as ``cue_span``;
+    other events are left as they are (their sentence speaks for them)."""
+    out: list[Fact] = []
+    for f in events:
+        span = doc.char_span(f.span.start, f.span.end, alignment_mode="expand")
+        verb = span.root if span is not None else None
+        while verb is not None and verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+            verb = verb.head
+        if verb is None or verb.pos_ not in ("VERB", "AUX"):
+            out.append(f)
+            continue
+        dated = {t.i for t in span} if span is not None else set()
+        subs = [c for c in verb.children if not dated & {t.i for t in c.subtree} and (
+            (c.dep_ == "prep" and c.lower_ in _SEQUENCE and any(g.dep_ == "pcomp" and g.pos_ == "VERB" for g in c.children))
+            or (c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ in _SEQUENCE for m in c.children)))]
+        if not subs:
+            out.append(f)
+            continue
+        skip = {t.i for c in verb.children if c in subs or (c.dep_ in _OTHER_CLAUSE and not dated & {t.i for t in c.subtree})
+                for t in c.subtree}
+        a, b, what = _words_of([t for t in verb.subtree if t.i not in skip])
+        out.append(replace(f, what=what, cue_span=Span(article.id, a, b)))
+        for c in subs:
+            a, b, what = _words_of(list(c.subtree))
+            out.append(Fact(
+                id=content_id("f", article.id, "event", str(a), str(b)), article_id=article.id, kind="event",
+                span=Span(article.id, a, b), text=f.text, when=f.when, when_text=f.when_text,
+                unresolved_reason=f.unresolved_reason, sentence=f.sentence, what=what, cue_span=Span(article.id, a, b),
+            ))
+    return out
+
+
+# Titles of one rank, and words that make a title the second of its rank: "vice president",
+# "deputy head" and "deputy leader" of one party are the same post.
+_HEAD_TITLES = frozenset({"president", "head", "leader", "chief", "chairman", "chairwoman", "chair"})
+_SECOND = frozenset({"vice", "deputy", "assistant"})
+
+
+def _title(noun: Any) -> str:
+    """The normalized title of a description's head noun: "vice president" -> "deputy head"."""
+    head = "head" if noun.lemma_.lower() in _HEAD_TITLES else noun.lemma_.lower()
+    second = any(c.lower_ in _SECOND and c.dep_ in ("compound", "amod") for c in noun.children)
+    return f"deputy {head}" if second else head
+
+
+def _roles(article: Article, doc: Any, spans: list[tuple[int, int]], names: list[str]) -> list[Fact]:
+    """What an article says a person is, from appositions: "Milan Radoicic, vice president of
+    Serb List," and "a Kosovo Serb politician, Milan Radoicic,".  ``speaker`` is the person,
+    ``what`` the normalized title, ``value`` the organization the title is of."""
+    out = []
+    people = {fold(n) for n in names}
+    for tok in doc:
+        if tok.dep_ != "appos" or not any(s <= tok.idx < e for s, e in spans):
+            continue
+        if tok.pos_ == "NOUN" and tok.head.pos_ == "PROPN":
+            name_tok, desc = tok.head, list(tok.subtree)
+        elif tok.pos_ == "PROPN" and tok.head.pos_ == "NOUN" and tok.head.dep_ in ("nsubj", "nsubjpass", "ROOT"):
+            # "a Kosovo Serb politician, Milan Radoicic, claimed": a description leading its
+            # clause; as an object ("a letter sent by his lawyer, Radoicic, ...") the parse
+            # often takes the next clause's subject for an apposition.
+            name_tok, desc = tok, [t for t in tok.head.subtree if t not in set(tok.subtree) and t.i < tok.i]
+        else:
+            continue
+        name_toks = [t for t in name_tok.subtree if t.i <= name_tok.i and (t.dep_ == "compound" or t == name_tok)]
+        name = " ".join(t.text for t in name_toks)
+        labels = {e.label_ for e in doc.ents if e.start <= name_tok.i < e.end}
+        if labels - {"PERSON"} or (fold(name) not in people and "PERSON" not in labels):
+            continue  # an organization or a place ("Serb List, the primary ... party")
+        noun = tok if tok.pos_ == "NOUN" else tok.head
+        org = next((p for p in noun.children if p.dep_ == "prep" and p.lower_ in ("of", "for", "at")), None)
+        a, b, text = _words_of([t for t in desc if t.dep_ != "punct" or desc[0].i < t.i < desc[-1].i])
+        if not text:
+            continue
+        out.append(Fact(
+            id=content_id("f", article.id, "role", str(a), str(b)), article_id=article.id, kind="role",
+            span=Span(article.id, a, b), text=text, speaker=resolve_speaker(name, names, ""),
+            what=_title(noun), value=_words_of([t for t in org.subtree if t != org])[2] if org is not None else None,
+            sentence=next((Span(article.id, s, e) for s, e in spans if s <= a < e), None),
+        ))
+    return out
+
+
 def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -> list[Fact]:
     """All facts of an article, sorted by position.  With ``parse`` (a spaCy pipeline) reported
     speech and named entities come from the parse too; without it, patterns only."""
@@ -311,6 +413,9 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
     if doc is not None:
         quotes, indirect = _attributed(article, doc, spans, names, body_start, quotes)
         facts.extend(indirect)
+        events = [f for f in facts if f.kind == "event"]
+        facts = [f for f in facts if f.kind != "event"] + _split_events(article, doc, events)
+        facts.extend(_roles(article, doc, spans, names))
     facts.extend(quotes)
     facts.extend(_entities(article, body_start, names, doc))
     return sorted(facts, key=lambda f: (f.span.start, f.span.end, f.kind, f.id))
