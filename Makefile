@@ -9,12 +9,13 @@ OUT ?= out
 
 .PHONY: install run test lint clean schemas system-deps
 
-# Debian packages the tests drive for real: Chromium (Playwright's browser for the UI tests)
-# and wrk (the load benchmark).  Installed when missing; root, or sudo, is needed once.
+# Debian packages the tests drive for real: Chromium (Playwright's browser for the UI tests),
+# wrk (the load benchmark) and PostgreSQL (the tests start their own server from its binaries).
+# Installed when missing; root, or sudo, is needed once.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
-	@command -v chromium >/dev/null && command -v wrk >/dev/null || \
-	  { $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium wrk; }
+	@command -v chromium >/dev/null && command -v wrk >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium wrk postgresql; }
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

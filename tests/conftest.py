@@ -7,11 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pgserver import PostgresServer
 from unspun.records import Article
 from unspun.stages.clean import clean_article
 from unspun.stages.ingest import iter_inputs
@@ -24,6 +26,14 @@ EXAMPLES = ROOT / "examples" / "fictional-news"
 
 if not (SEEDS / "gold.json").exists():
     raise RuntimeError(f"the shared test data is missing: expected {SEEDS} (set UNSPUN_SHARED)")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session; ``postgres.new_database()`` gives each test its own."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

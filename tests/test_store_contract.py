@@ -1,37 +1,39 @@
-"""The store contract: every backend must pass this suite unchanged.
-
-Add a backend by adding a factory to BACKENDS (PostgreSQL joins with its issue).
+"""The store contract: every backend must pass this suite unchanged -- SQLite (a file) and
+PostgreSQL (a real server the tests start, one fresh database per test).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import SEEDS
+from pgserver import PostgresServer
 from unspun.errors import StoreError
 from unspun.pipeline import PipelineConfig, process_article
-from unspun.records import Article, DuplicateLink, InputError, Story
+from unspun.records import Article, DuplicateLink, InputError, Story, dumps, to_json
 from unspun.stages.ingest import iter_inputs
-from unspun.storage import SQLiteStore, Store, StoryOutputs
-from unspun.storage.migrations import SCHEMA_VERSION
+from unspun.storage import PostgresStore, SQLiteStore, Store, StoryOutputs
+from unspun.storage.base import StoryFilter
+from unspun.storage.migrations import POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION
+from unspun.textutil import words
 
 Factory = Callable[[], Store]
 
 
-def _sqlite(tmp: Path) -> Factory:
-    return lambda: SQLiteStore(tmp / "contract.db")
-
-
-BACKENDS = {"sqlite": _sqlite}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=["postgres", "sqlite"])
 def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Factory:
-    return BACKENDS[request.param](tmp_path)
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(tmp_path / "contract.db")
+    dsn = request.getfixturevalue("postgres").new_database()
+    return lambda: PostgresStore(dsn)
 
 
 @pytest.fixture
@@ -149,3 +151,125 @@ def test_sqlite_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot open"):
         SQLiteStore(path)
+
+
+def _published(store: Store, processed: list) -> list[Story]:
+    """The seeds stored in three stories (000+001, 002+003, 004) with their briefs."""
+    from unspun.stages import cluster, crosscheck
+    from unspun.stages.brief import make_brief
+
+    for art, facts, index in processed:
+        store.add_article(art, facts, index)
+    arts = {a.id: a for a, _, _ in processed}
+    name = {Path(a.source).name[:3]: a.id for a in arts.values()}
+    stories = cluster.make_stories([[name["000"], name["001"]], [name["002"], name["003"]], [name["004"]]], arts)
+    store.commit_grouping(sorted(arts), [], [], sorted(stories, key=lambda s: s.id), [])
+    for st in stories:
+        found = store.facts(st.article_ids)
+        checks = crosscheck.crosscheck_story(st.id, {i: arts[i] for i in st.article_ids}, found)
+        brief = make_brief(st, arts, found, checks, [], [], [])
+        store.put_story_outputs(st.id, StoryOutputs((), (), tuple(checks), brief))
+    return stories
+
+
+def test_listing_search_paging_and_story_pages(store: Store, processed: list) -> None:
+    stories = _published(store, processed)
+    briefs = {s.id: store.story_outputs(s.id).brief for s in stories}  # type: ignore[union-attr]
+    newest_first = sorted(stories, key=lambda s: (s.last_published or "", s.id), reverse=True)
+    everything = store.list_stories(StoryFilter(), None, 10)
+    assert [x.story_id for x in everything] == [s.id for s in newest_first]
+    assert store.story_count() == 3
+    # Keyset pages join up to the whole list, whatever the page size.
+    first = store.list_stories(StoryFilter(), None, 2)
+    rest = store.list_stories(StoryFilter(), first[-1].sort_key, 2)
+    assert first + rest == everything
+    conflicted = {sid for sid, b in briefs.items() if any(f.status == "conflict" for f in b.facts)}
+    assert conflicted and {x.story_id for x in store.list_stories(StoryFilter(conflicts_only=True), None, 10)} == conflicted
+    # Search: all words, in any order, diacritics and case ignored ("vucic" finds "Vučić").
+    folded = {sid: set(words(b.headline + " " + " ".join(x.text for x in b.summary))) for sid, b in briefs.items()}
+    with_vucic = {sid for sid, ws in folded.items() if "vucic" in ws}
+    assert with_vucic
+    for query in ("vucic", "Vučić", "VUČIĆ"):
+        assert {x.story_id for x in store.list_stories(StoryFilter(text=query), None, 10)} == with_vucic
+    # A word some summaries have and others lack, with "vucic": only the stories with both.
+    some = sorted(w for w in set.union(*folded.values()) - set.intersection(*folded.values()) if len(w) >= 6)[0]
+    expected = {sid for sid, ws in folded.items() if {some, "vucic"} <= ws}
+    assert expected != set(briefs)
+    assert {x.story_id for x in store.list_stories(StoryFilter(text=f"Vučić {some.upper()}"), None, 10)} == expected
+    assert store.list_stories(StoryFilter(text='vucic" OR "x'), None, 10) == []  # operators are words
+    # Outlets and dates.
+    outlet = next(x.outlets[0] for x in everything if x.outlets)
+    assert {x.story_id for x in store.list_stories(StoryFilter(outlet=outlet), None, 10)} == {
+        sid for sid, b in briefs.items() if any(src.outlet == outlet for src in b.sources)}
+    since = sorted(s.last_published for s in stories if s.last_published)[-1]
+    assert [x.story_id for x in store.list_stories(StoryFilter(since=since), None, 10)] == [newest_first[0].id]
+    # A story page: the story, its brief and its articles as stored JSON.
+    st = newest_first[0]
+    page = store.story_page_json(st.id)
+    assert page is not None
+    assert page[0] == to_json(st) and page[1] == json.loads(dumps(briefs[st.id]))
+    assert sorted(page[2]) == sorted(st.article_ids) and all(page[2][i] == to_json(store.get_article(i)) for i in page[2])
+    assert store.story_page_json("s_missing") is None
+    assert {store.story_of(a) for a in st.article_ids} == {st.id} and store.story_of("a_missing") is None
+    # Articles and story ids in id order, page by page; outlets with their counts.
+    ids = sorted(a.id for a, _, _ in processed)
+    assert [a.id for a in store.articles_after(None, 3)] + [a.id for a in store.articles_after(ids[2], 3)] == ids
+    assert store.story_ids_after(None, 10) == sorted(s.id for s in stories)
+    assert store.story_ids_after(sorted(s.id for s in stories)[0], 1) == sorted(s.id for s in stories)[1:2]
+    counts = Counter(a.outlet for a, _, _ in processed if a.outlet)
+    assert store.outlets() == sorted(counts.items())
+    assert [a.id for a in store.articles_after(None, 10, outlet=outlet)] == sorted(
+        a.id for a, _, _ in processed if a.outlet == outlet)
+
+
+def test_numbers_and_text_round_trip_exactly(store: Store, processed: list) -> None:
+    art, facts, index = processed[0]
+    store.add_article(art, facts, index)
+    third = 1 / 3
+    store.commit_grouping([art.id], [(art.id, "a_z", "near", third)], [(art.id, "a_z", 2 / 3)],
+                          [Story("s_ü", "Vučić — “quoted” 💬", (art.id,))], [])
+    assert store.duplicate_pairs() == [(art.id, "a_z", "near", third)] and store.edges() == [(art.id, "a_z", 2 / 3)]
+    assert store.story("s_ü") == Story("s_ü", "Vučić — “quoted” 💬", (art.id,))
+
+
+def test_one_process_at_a_time_in_the_corpus_stages(factory: Factory) -> None:
+    first, second = factory(), factory()
+    order: list[str] = []
+    entered = threading.Event()
+
+    def other() -> None:
+        entered.wait()
+        with second.exclusive():
+            order.append("second")
+
+    t = threading.Thread(target=other)
+    t.start()
+    with first.exclusive():
+        entered.set()
+        time.sleep(0.5)  # the other store is waiting for the lock meanwhile
+        order.append("first")
+    t.join(10)
+    assert order == ["first", "second"]
+    first.close()
+    second.close()
+
+
+def test_postgres_schema_version_and_refusal_of_newer(postgres: PostgresServer) -> None:
+    import psycopg
+
+    dsn = postgres.new_database()
+    PostgresStore(dsn).close()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT max(version) FROM unspun_schema").fetchone() == (POSTGRES_SCHEMA_VERSION,)
+        conn.execute("INSERT INTO unspun_schema(version) VALUES (%s)", (POSTGRES_SCHEMA_VERSION + 1,))
+    with pytest.raises(StoreError, match="upgrade unspun"):
+        PostgresStore(dsn)
+
+
+def test_postgres_unreachable_is_a_clear_error(postgres: PostgresServer) -> None:
+    with pytest.raises(StoreError, match=r"cannot open the PostgreSQL store .*no_such_db"):
+        PostgresStore(postgres.dsn("no_such_db"))
+    bad = "postgresql://unspun:secret@127.0.0.1:1/x?connect_timeout=2"
+    with pytest.raises(StoreError) as err:
+        PostgresStore(bad)
+    assert "secret" not in str(err.value)  # the password is not repeated in messages

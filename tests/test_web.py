@@ -8,15 +8,10 @@ import io
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -26,60 +21,10 @@ from conftest import DATA, ROOT, SEEDS
 from unspun.pipeline import PipelineConfig, run
 from unspun.storage import open_store
 from unspun.web import CSP
+from webserver import Server
 
 TOKEN = "test-token-0123456789abcdef"
 CHROMIUM = os.environ.get("UNSPUN_CHROMIUM", "/usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, db: Path, token: str | None) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "unspun", "serve", "--db", str(db), "--port", str(self.port)]
-        env = {**os.environ, "UNSPUN_TOKEN": token or ""}
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=1)
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.proc.stdout.read() if self.proc.stdout else ''}") from None
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=60) as r:
-                return r.status, dict(r.headers), r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
-
-    def json(self, path: str) -> Any:
-        status, _, body = self.get(path)
-        assert status == 200, (path, status, body[:300])
-        return json.loads(body)
-
-    def post(self, path: str, payload: Any, token: str | None) -> tuple[int, Any]:
-        req = urllib.request.Request(self.base + path, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
-        try:
-            with urllib.request.urlopen(req, timeout=300) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"null")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

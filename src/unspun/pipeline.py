@@ -242,10 +242,13 @@ def run_items(
         bar.update(1)
     bar.close()
 
-    _group_pending(store, cfg)
-    summary.stories_updated = update_stories(store, cfg, progress)
-    summary.stories = len(store.stories())
-    summary.duplicates = len(store.duplicate_links())
+    # Another run writing into the same store groups its articles before or after this one,
+    # never at the same time: each grouping reads every story and writes them all back.
+    with store.exclusive():
+        _group_pending(store, cfg)
+        summary.stories_updated = update_stories(store, cfg, progress)
+        summary.stories = len(store.stories())
+        summary.duplicates = len(store.duplicate_links())
     summary.seconds = time.monotonic() - t0
     store.record_run(started, datetime.now(UTC).isoformat(timespec="seconds"), dumps(summary.as_dict()))
     return summary

@@ -33,7 +33,7 @@ DEFAULT_DB = os.environ.get("UNSPUN_DB", "unspun.db")
 
 def _db_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
-                   help=f"the store: a SQLite file (default: {DEFAULT_DB}, or $UNSPUN_DB)")
+                   help=f"the store: a SQLite file or a postgresql:// URL (default: {DEFAULT_DB}, or $UNSPUN_DB)")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The store interface every backend implements (SQLite now, PostgreSQL later).
+"""The store interface every backend implements (SQLite and PostgreSQL).
 
 The contract suite in ``tests/test_store_contract.py`` is parameterized by backend; a new
 backend is done when it passes it.  Writes that belong together go through one method, and
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,12 @@ class Store(ABC):
     # --- lifecycle
     @abstractmethod
     def close(self) -> None: ...
+
+    @abstractmethod
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Held while one process runs the corpus stages (read pending articles and stories,
+        compute, write them back), so two runs writing into one store at once take turns there
+        instead of overwriting each other's stories."""
 
     def __enter__(self) -> Store:
         return self

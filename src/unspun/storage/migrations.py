@@ -1,11 +1,11 @@
-"""Versioned schema migrations.  Each entry upgrades the schema by one version; a store
+"""Versioned schema migrations, SQLite's and PostgreSQL's.  Each entry upgrades the schema by one version; a store
 records its version and applies only what it lacks, in order, each in its own transaction.
 Never edit a released migration: add the next one.
 """
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+__all__ = ["MIGRATIONS", "POSTGRES_MIGRATIONS", "POSTGRES_SCHEMA_VERSION", "SCHEMA_VERSION"]
 
 MIGRATIONS: list[str] = [
     # 1: the spine
@@ -133,3 +133,111 @@ MIGRATIONS: list[str] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# PostgreSQL: the same tables and columns as SQLite's version 3, so the queries are shared.
+# Keys and sort columns use the "C" collation -- byte order, like SQLite's -- so ordering and
+# keyset paging do not change with the server's locale.  Numbers that must round-trip exactly
+# are DOUBLE PRECISION (PostgreSQL's REAL is 4 bytes).  Search is a tsvector of the folded
+# (lowercased, diacritics stripped) headline and summary, as SQLite's FTS5 tokenizer does.
+POSTGRES_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE articles (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        source TEXT NOT NULL,
+        published_at TEXT COLLATE "C",
+        exact_key TEXT COLLATE "C" NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 1,
+        data TEXT NOT NULL,
+        outlet TEXT COLLATE "C"
+    );
+    CREATE INDEX articles_exact ON articles(exact_key);
+    CREATE INDEX articles_pending ON articles(pending);
+    CREATE INDEX articles_outlet ON articles(outlet, id);
+    CREATE TABLE article_index (
+        article_id TEXT COLLATE "C" PRIMARY KEY REFERENCES articles(id),
+        signature TEXT NOT NULL,
+        features TEXT NOT NULL
+    );
+    CREATE TABLE lsh_bands (
+        band_key TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL REFERENCES articles(id),
+        PRIMARY KEY (band_key, article_id)
+    );
+    CREATE TABLE story_keys (
+        key TEXT COLLATE "C" NOT NULL,
+        article_id TEXT COLLATE "C" NOT NULL REFERENCES articles(id),
+        PRIMARY KEY (key, article_id)
+    );
+    CREATE TABLE facts (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        article_id TEXT COLLATE "C" NOT NULL REFERENCES articles(id),
+        data TEXT NOT NULL
+    );
+    CREATE INDEX facts_article ON facts(article_id);
+    CREATE TABLE input_errors (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        source TEXT COLLATE "C" NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE duplicate_pairs (
+        a TEXT COLLATE "C" NOT NULL, b TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL,
+        similarity DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (a, b)
+    );
+    CREATE TABLE edges (
+        a TEXT COLLATE "C" NOT NULL, b TEXT COLLATE "C" NOT NULL, score DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (a, b)
+    );
+    CREATE INDEX edges_b ON edges(b);
+    CREATE TABLE duplicate_links (
+        article_id TEXT COLLATE "C" PRIMARY KEY,
+        canonical_id TEXT COLLATE "C" NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE stories (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        members TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE story_articles (
+        article_id TEXT COLLATE "C" PRIMARY KEY,
+        story_id TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX story_articles_story ON story_articles(story_id);
+    CREATE TABLE story_outputs (
+        story_id TEXT COLLATE "C" PRIMARY KEY,
+        dirty INTEGER NOT NULL DEFAULT 1,
+        data TEXT
+    );
+    CREATE TABLE runs (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE TABLE story_listing (
+        story_id TEXT COLLATE "C" PRIMARY KEY,
+        headline TEXT NOT NULL,
+        sort_key TEXT COLLATE "C" NOT NULL,
+        first_published TEXT COLLATE "C",
+        last_published TEXT COLLATE "C",
+        sources INTEGER NOT NULL,
+        conflicts INTEGER NOT NULL,
+        outlets TEXT NOT NULL
+    );
+    CREATE INDEX story_listing_sort ON story_listing(sort_key, story_id);
+    CREATE TABLE story_outlets (
+        outlet TEXT COLLATE "C" NOT NULL,
+        story_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (outlet, story_id)
+    );
+    CREATE INDEX story_outlets_story ON story_outlets(story_id);
+    CREATE TABLE story_search (
+        story_id TEXT COLLATE "C" PRIMARY KEY,
+        doc TSVECTOR NOT NULL
+    );
+    CREATE INDEX story_search_doc ON story_search USING GIN (doc);
+    """,
+]
+
+POSTGRES_SCHEMA_VERSION = len(POSTGRES_MIGRATIONS)

@@ -1,37 +1,23 @@
 """The SQLite store: one file, WAL journal, one transaction per logical write.
 
-Records are stored as their canonical JSON (``records.dumps``) beside the few columns that
-are queried, so the schema changes only when a query needs a new column.
+The queries are ``SQLStore``'s; this module opens the file, migrates it, and gives the
+SQLite forms of full-text search (FTS5) and JSON access.
 """
 
 from __future__ import annotations
 
-import json
+import fcntl
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..records import (
-    Article,
-    Brief,
-    Derivation,
-    DuplicateLink,
-    Fact,
-    FactCheck,
-    InputError,
-    Signal,
-    Story,
-    StoryFeatures,
-    dumps,
-    from_json,
-)
-from .base import ArticleIndex, Store, StoryFilter, StoryListing, StoryOutputs
 from .migrations import MIGRATIONS, SCHEMA_VERSION
+from .sql import SQLStore
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "fts_query"]
 
 
 def fts_query(text: str) -> str:
@@ -41,7 +27,7 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{w}"' for w in words)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     def __init__(self, path: str | Path) -> None:
         self.location = str(path)
         try:
@@ -68,277 +54,46 @@ class SQLiteStore(Store):
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={number + 1}")
 
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self._db.execute(sql, args)
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> Iterator[None]:
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
+            yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         else:
             self._db.execute("COMMIT")
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        # A lock file beside the database: SQLite's own locks last one transaction, and the
+        # corpus stages read, compute and then write.
+        if self.location == ":memory:":
+            yield
+            return
+        with open(self.location + ".lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _fts_match(self, text: str) -> tuple[str, Any]:
+        return "l.story_id IN (SELECT story_id FROM story_fts WHERE story_fts MATCH ?)", fts_query(text)
+
+    def _put_fts(self, story_id: str, headline: str, body: str) -> None:
+        self._exec("DELETE FROM story_fts WHERE story_id=?", (story_id,))
+        self._exec("INSERT INTO story_fts(story_id, headline, body) VALUES (?,?,?)", (story_id, headline, body))
+
+    def _brief_json(self) -> str:
+        return "json_extract(o.data, '$.brief')"
+
     def close(self) -> None:
         self._db.close()
-
-    # --- articles
-    def has_article(self, article_id: str) -> bool:
-        return self._db.execute("SELECT 1 FROM articles WHERE id=?", (article_id,)).fetchone() is not None
-
-    def add_article(self, article: Article, facts: Sequence[Fact], index: ArticleIndex) -> bool:
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT OR IGNORE INTO articles(id, source, published_at, exact_key, pending, data, outlet) "
-                "VALUES (?,?,?,?,1,?,?)",
-                (article.id, article.source, article.published_at, index.exact_key, dumps(article), article.outlet),
-            )
-            if cur.rowcount == 0:
-                return False
-            db.execute(
-                "INSERT INTO article_index(article_id, signature, features) VALUES (?,?,?)",
-                (article.id, json.dumps(list(index.signature)), dumps(index.features)),
-            )
-            db.executemany("INSERT OR IGNORE INTO story_keys(key, article_id) VALUES (?,?)",
-                           [(k, article.id) for k in index.features.keys])
-            db.executemany("INSERT OR IGNORE INTO lsh_bands(band_key, article_id) VALUES (?,?)",
-                           [(k, article.id) for k in index.band_keys])
-            db.executemany("INSERT OR REPLACE INTO facts(id, article_id, data) VALUES (?,?,?)",
-                           [(f.id, f.article_id, dumps(f)) for f in facts])
-        return True
-
-    def get_article(self, article_id: str) -> Article | None:
-        row = self._db.execute("SELECT data FROM articles WHERE id=?", (article_id,)).fetchone()
-        return from_json(Article, json.loads(row[0])) if row else None
-
-    def articles(self, ids: Iterable[str] | None = None) -> dict[str, Article]:
-        if ids is None:
-            rows = self._db.execute("SELECT data FROM articles ORDER BY id").fetchall()
-        else:
-            rows = self._chunked("SELECT data FROM articles WHERE id IN (?) ORDER BY id", ids)
-        arts = (from_json(Article, json.loads(r[0])) for r in rows)
-        return {a.id: a for a in arts}
-
-    def article_count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-
-    def facts(self, article_ids: Iterable[str]) -> list[Fact]:
-        rows = self._chunked("SELECT data FROM facts WHERE article_id IN (?) ORDER BY id", article_ids)
-        return [from_json(Fact, json.loads(r[0])) for r in rows]
-
-    # --- errors
-    def put_error(self, error: InputError) -> None:
-        with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO input_errors(id, source, data) VALUES (?,?,?)",
-                       (error.id, error.source, dumps(error)))
-
-    def errors(self) -> list[InputError]:
-        rows = self._db.execute("SELECT data FROM input_errors ORDER BY source, id").fetchall()
-        return [from_json(InputError, json.loads(r[0])) for r in rows]
-
-    # --- corpus stages
-    def pending_ids(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT id FROM articles WHERE pending=1 ORDER BY id")]
-
-    def index(self, article_id: str) -> ArticleIndex | None:
-        row = self._db.execute(
-            "SELECT a.exact_key, i.signature, i.features FROM articles a JOIN article_index i ON i.article_id=a.id "
-            "WHERE a.id=?", (article_id,)).fetchone()
-        if row is None:
-            return None
-        keys = tuple(r[0] for r in self._db.execute(
-            "SELECT band_key FROM lsh_bands WHERE article_id=? ORDER BY band_key", (article_id,)))
-        return ArticleIndex(row[0], tuple(json.loads(row[1])), keys, from_json(StoryFeatures, json.loads(row[2])))
-
-    def ids_with_exact_key(self, key: str) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT id FROM articles WHERE exact_key=? ORDER BY id", (key,))]
-
-    def ids_with_band_keys(self, keys: Sequence[str]) -> list[str]:
-        if not keys:
-            return []
-        rows = self._db.execute(
-            f"SELECT DISTINCT article_id FROM lsh_bands WHERE band_key IN ({','.join('?' * len(keys))}) ORDER BY article_id",
-            list(keys)).fetchall()
-        return [r[0] for r in rows]
-
-    def _chunked(self, sql: str, ids: Iterable[str]) -> list[Any]:
-        """Rows of ``sql`` whose ``IN (?)`` takes the sorted ids, 500 at a time (SQLite caps
-        bound parameters)."""
-        wanted = sorted(set(ids))
-        rows: list[Any] = []
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            rows += self._db.execute(sql.replace("(?)", f"({','.join('?' * len(chunk))})"), chunk).fetchall()
-        return rows
-
-    def ids_with_story_keys(self, keys: Sequence[str]) -> list[str]:
-        rows = self._chunked("SELECT DISTINCT article_id FROM story_keys WHERE key IN (?)", keys)
-        return sorted({r[0] for r in rows})
-
-    def story_features(self, ids: Iterable[str]) -> dict[str, StoryFeatures]:
-        rows = self._chunked("SELECT article_id, features FROM article_index WHERE article_id IN (?)", ids)
-        return {r[0]: from_json(StoryFeatures, json.loads(r[1])) for r in sorted(rows)}
-
-    def edges_touching(self, ids: Iterable[str]) -> list[tuple[str, str, float]]:
-        ids = list(ids)
-        rows = self._chunked("SELECT a, b, score FROM edges WHERE a IN (?)", ids)
-        rows += self._chunked("SELECT a, b, score FROM edges WHERE b IN (?)", ids)
-        return sorted({(r[0], r[1], float(r[2])) for r in rows})
-
-    def duplicate_pairs(self) -> list[tuple[str, str, str, float]]:
-        return [(r[0], r[1], r[2], float(r[3])) for r in self._db.execute(
-            "SELECT a, b, kind, similarity FROM duplicate_pairs ORDER BY a, b")]
-
-    def edges(self) -> list[tuple[str, str, float]]:
-        return [(r[0], r[1], float(r[2])) for r in self._db.execute("SELECT a, b, score FROM edges ORDER BY a, b")]
-
-    def commit_grouping(
-        self,
-        done: Sequence[str],
-        new_pairs: Sequence[tuple[str, str, str, float]],
-        new_edges: Sequence[tuple[str, str, float]],
-        stories: Sequence[Story],
-        links: Sequence[DuplicateLink],
-    ) -> list[str]:
-        with self._tx() as db:
-            db.executemany("INSERT OR REPLACE INTO duplicate_pairs(a, b, kind, similarity) VALUES (?,?,?,?)", new_pairs)
-            db.executemany("INSERT OR REPLACE INTO edges(a, b, score) VALUES (?,?,?)", new_edges)
-            old = {r[0]: r[1] for r in db.execute("SELECT id, members FROM stories")}
-            new = {s.id: ",".join(s.article_ids) for s in stories}
-            changed = sorted(sid for sid, members in new.items() if old.get(sid) != members)
-            gone = [sid for sid in old if sid not in new]
-            db.executemany("DELETE FROM stories WHERE id=?", [(sid,) for sid in gone])
-            for table in ("story_outputs", "story_listing", "story_outlets", "story_fts"):
-                db.executemany(f"DELETE FROM {table} WHERE story_id=?", [(sid,) for sid in gone])
-            db.executemany("INSERT OR REPLACE INTO stories(id, members, data) VALUES (?,?,?)",
-                           [(s.id, new[s.id], dumps(s)) for s in stories if s.id in changed])
-            db.execute("DELETE FROM story_articles")
-            db.executemany("INSERT INTO story_articles(article_id, story_id) VALUES (?,?)",
-                           [(a, s.id) for s in stories for a in s.article_ids])
-            db.executemany("INSERT INTO story_outputs(story_id, dirty) VALUES (?,1) "
-                           "ON CONFLICT(story_id) DO UPDATE SET dirty=1", [(sid,) for sid in changed])
-            db.execute("DELETE FROM duplicate_links")
-            db.executemany("INSERT INTO duplicate_links(article_id, canonical_id, data) VALUES (?,?,?)",
-                           [(link.article_id, link.canonical_id, dumps(link)) for link in links])
-            db.executemany("UPDATE articles SET pending=0 WHERE id=?", [(i,) for i in done])
-        return changed
-
-    # --- stories
-    def dirty_story_ids(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT story_id FROM story_outputs WHERE dirty=1 ORDER BY story_id")]
-
-    def put_story_outputs(self, story_id: str, outputs: StoryOutputs) -> None:
-        data = json.dumps({
-            "derivations": json.loads(dumps(outputs.derivations)), "signals": json.loads(dumps(outputs.signals)),
-            "checks": json.loads(dumps(outputs.checks)), "brief": json.loads(dumps(outputs.brief)),
-        }, sort_keys=True, ensure_ascii=False)
-        brief = outputs.brief
-        outlets = sorted({s.outlet for s in brief.sources if s.outlet})
-        conflicts = sum(f.status == "conflict" for f in brief.facts)
-        with self._tx() as db:
-            db.execute("INSERT INTO story_outputs(story_id, dirty, data) VALUES (?,0,?) "
-                       "ON CONFLICT(story_id) DO UPDATE SET dirty=0, data=excluded.data", (story_id, data))
-            row = db.execute("SELECT data FROM stories WHERE id=?", (story_id,)).fetchone()
-            story = from_json(Story, json.loads(row[0])) if row else None
-            first = story.first_published if story else None
-            last = story.last_published if story else None
-            db.execute("INSERT OR REPLACE INTO story_listing(story_id, headline, sort_key, first_published, "
-                       "last_published, sources, conflicts, outlets) VALUES (?,?,?,?,?,?,?,?)",
-                       (story_id, brief.headline, last or "", first, last, len(brief.sources), conflicts,
-                        ",".join(outlets)))
-            db.execute("DELETE FROM story_outlets WHERE story_id=?", (story_id,))
-            db.executemany("INSERT INTO story_outlets(outlet, story_id) VALUES (?,?)", [(o, story_id) for o in outlets])
-            db.execute("DELETE FROM story_fts WHERE story_id=?", (story_id,))
-            db.execute("INSERT INTO story_fts(story_id, headline, body) VALUES (?,?,?)",
-                       (story_id, brief.headline, " ".join(s.text for s in brief.summary)))
-
-    def stories(self) -> list[Story]:
-        return [from_json(Story, json.loads(r[0])) for r in self._db.execute("SELECT data FROM stories ORDER BY id")]
-
-    def story(self, story_id: str) -> Story | None:
-        row = self._db.execute("SELECT data FROM stories WHERE id=?", (story_id,)).fetchone()
-        return from_json(Story, json.loads(row[0])) if row else None
-
-    def story_outputs(self, story_id: str) -> StoryOutputs | None:
-        row = self._db.execute("SELECT data FROM story_outputs WHERE story_id=? AND data IS NOT NULL", (story_id,)).fetchone()
-        if row is None:
-            return None
-        d = json.loads(row[0])
-        return StoryOutputs(
-            derivations=tuple(from_json(Derivation, x) for x in d["derivations"]),
-            signals=tuple(from_json(Signal, x) for x in d["signals"]),
-            checks=tuple(from_json(FactCheck, x) for x in d["checks"]),
-            brief=from_json(Brief, d["brief"]),
-        )
-
-    def duplicate_links(self) -> list[DuplicateLink]:
-        return [from_json(DuplicateLink, json.loads(r[0]))
-                for r in self._db.execute("SELECT data FROM duplicate_links ORDER BY article_id")]
-
-    # --- reading
-    def list_stories(self, filt: StoryFilter, after: tuple[str, str] | None, limit: int) -> list[StoryListing]:
-        where = ["l.sources >= ?"]
-        args: list[Any] = [filt.min_sources]
-        if filt.text.strip():
-            where.append("l.story_id IN (SELECT story_id FROM story_fts WHERE story_fts MATCH ?)")
-            args.append(fts_query(filt.text))
-        if filt.outlet:
-            where.append("l.story_id IN (SELECT story_id FROM story_outlets WHERE outlet = ?)")
-            args.append(filt.outlet)
-        if filt.conflicts_only:
-            where.append("l.conflicts > 0")
-        if filt.since:
-            where.append("l.sort_key >= ?")
-            args.append(filt.since)
-        if filt.until:
-            # A bound like 2023-09 must keep 2023-09-30T12:00: compare against its last moment.
-            where.append("coalesce(l.first_published, '') <= ?")
-            args.append(filt.until + "\uffff")
-        if after is not None:
-            where.append("(l.sort_key < ? OR (l.sort_key = ? AND l.story_id < ?))")
-            args += [after[0], after[0], after[1]]
-        sql = ("SELECT story_id, headline, first_published, last_published, sources, conflicts, outlets "
-               f"FROM story_listing l WHERE {' AND '.join(where)} ORDER BY l.sort_key DESC, l.story_id DESC LIMIT ?")
-        rows = self._db.execute(sql, [*args, limit]).fetchall()
-        return [StoryListing(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), tuple(o for o in r[6].split(",") if o))
-                for r in rows]
-
-    def story_page_json(self, story_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]] | None:
-        row = self._db.execute(
-            "SELECT s.data, json_extract(o.data, '$.brief') FROM stories s JOIN story_outputs o ON o.story_id = s.id "
-            "WHERE s.id = ? AND o.data IS NOT NULL", (story_id,)).fetchone()
-        if row is None:
-            return None
-        story = json.loads(row[0])
-        rows = self._db.execute("SELECT a.id, a.data FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
-                                "WHERE sa.story_id = ?", (story_id,)).fetchall()
-        return story, json.loads(row[1]), {r[0]: json.loads(r[1]) for r in rows}
-
-    def story_count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
-
-    def articles_after(self, after: str | None, limit: int, outlet: str | None = None) -> list[Article]:
-        where, args = ["id > ?"], [after or ""]
-        if outlet is not None:
-            where.append("outlet = ?")
-            args.append(outlet)
-        rows = self._db.execute(f"SELECT data FROM articles WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
-                                [*args, limit]).fetchall()
-        return [from_json(Article, json.loads(r[0])) for r in rows]
-
-    def story_ids_after(self, after: str | None, limit: int) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT id FROM stories WHERE id > ? ORDER BY id LIMIT ?",
-                                               (after or "", limit))]
-
-    def story_of(self, article_id: str) -> str | None:
-        row = self._db.execute("SELECT story_id FROM story_articles WHERE article_id=?", (article_id,)).fetchone()
-        return str(row[0]) if row else None
-
-    def outlets(self) -> list[tuple[str, int]]:
-        return [(r[0], int(r[1])) for r in self._db.execute(
-            "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY outlet")]
-
-    # --- runs
-    def record_run(self, started_at: str, finished_at: str, summary: str) -> None:
-        with self._tx() as db:
-            db.execute("INSERT INTO runs(started_at, finished_at, summary) VALUES (?,?,?)", (started_at, finished_at, summary))
