@@ -3,6 +3,7 @@ the tests, see ``pgserver``), including two runs writing into one database at th
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -82,10 +83,11 @@ def test_cli_and_web_server_on_postgres(postgres: PostgresServer) -> None:
         stories = server.json("/?format=json")["stories"]
         assert len(stories) == listed
         sid = stories[0]["id"]
-        status, headers, body = server.get(f"/stories/{sid}")
-        assert status == 200 and {k.lower(): v for k, v in headers.items()}["content-type"].startswith("text/html")
         page = server.json(f"/stories/{sid}?format=json")
         assert page["story"]["id"] == sid and page["brief"]["story_id"] == sid
+        status, headers, body = server.get(f"/stories/{sid}")
+        assert status == 200 and {k.lower(): v for k, v in headers.items()}["content-type"].startswith("text/html")
+        assert html.escape(page["brief"]["headline"], quote=False).encode() in body
         assert server.json("/?format=json&q=Kosovo")["stories"]
     finally:
         server.stop()
