@@ -227,12 +227,13 @@ def _role_checks(story_id: str, facts: Sequence[Fact], in_all: set[str]) -> list
     out = []
     for key, group in sorted(by_person.items()):
         group.sort(key=lambda f: (f.article_id, f.span.start))
-        label = f"{group[0].speaker}: " + " / ".join(dict.fromkeys(f.text.split(",")[0] for f in group))
+        short = {f.id: f.text.split(",")[0] for f in group}  # "vice president of Serb List"
+        label = f"{group[0].speaker}: " + " / ".join(dict.fromkeys(short[f.id] for f in group))
         if len({f.article_id for f in group}) == 1:
             out.append(_check(story_id, "role", key, group, "single-source", label))
             continue
         orgs = {f.id: name_keys(f.value or "") - in_all for f in group}
-        clashes = sorted({f"{a.text.split(',')[0]} / {b.text.split(',')[0]}" for a in group for b in group
+        clashes = sorted({f"{short[a.id]} / {short[b.id]}" for a in group for b in group
                           if a.article_id < b.article_id and orgs[a.id] & orgs[b.id] and a.what != b.what})
         out.append(_check(story_id, "role", key, group, "conflict" if clashes else "agree", label,
                           "different titles in one organization: " + "; ".join(clashes) if clashes else ""))
@@ -263,11 +264,11 @@ def crosscheck_story(
 
     # Names every article of a story mentions (its places, its protagonist) say nothing about
     # which figure a sentence gives; with fewer than three articles no name is that general.
-    in_all: set[str] = set()
-    if len({f.article_id for f in facts}) >= 3:
-        in_all = set.intersection(*(name_keys(articles[a].text) for a in {f.article_id for f in facts}))
+    sources = {f.article_id for f in facts}
+    in_all = set.intersection(*(name_keys(articles[a].text) for a in sources)) if len(sources) >= 3 else set()
     names = {f.id: name_keys(articles[f.article_id].text[f.sentence.start : f.sentence.end]) - in_all
              if f.sentence else set() for f in qty}
+    qualifiers = {f.id: name_keys(f.what or "") for f in qty}  # "British" in "British troops"
 
     def qty_link(a: Fact, b: Fact) -> float | None:
         if _head(a.what) != _head(b.what):
@@ -281,9 +282,9 @@ def crosscheck_story(
         # numbers agree (so this link never makes a conflict), the sentences name at least two of
         # the same participants (beyond the story's own), and a name qualifying the count
         # ("British") is named in both.
-        own = [name_keys(f.what or "") for f in (a, b)]
         shared = names[a.id] & names[b.id]
-        if close(bounds(a), bounds(b)) and len(shared) >= cfg.shared_names and own[0] | own[1] <= shared:
+        if (close(bounds(a), bounds(b)) and len(shared) >= cfg.shared_names
+                and qualifiers[a.id] | qualifiers[b.id] <= shared):
             return sim
         return None
 

@@ -313,7 +313,7 @@ def _split_events(article: Article, doc: Any, events: list[Fact]) -> list[Fact]:
         if verb is None or verb.pos_ not in ("VERB", "AUX"):
             out.append(f)
             continue
-        dated = {t.i for t in span} if span is not None else set()
+        dated = {t.i for t in span}
         subs = [c for c in verb.children if not dated & {t.i for t in c.subtree} and (
             (c.dep_ == "prep" and c.lower_ in _SEQUENCE and any(g.dep_ == "pcomp" and g.pos_ == "VERB" for g in c.children))
             or (c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ in _SEQUENCE for m in c.children)))]
@@ -362,7 +362,8 @@ def _roles(article: Article, doc: Any, spans: list[tuple[int, int]], names: list
             # "a Kosovo Serb politician, Milan Radoicic, claimed": a description leading its
             # clause; as an object ("a letter sent by his lawyer, Radoicic, ...") the parse
             # often takes the next clause's subject for an apposition.
-            name_tok, desc = tok, [t for t in tok.head.subtree if t not in set(tok.subtree) and t.i < tok.i]
+            name_tok = tok
+            desc = [t for t in tok.head.subtree if t.i < tok.left_edge.i]
         else:
             continue
         name_toks = [t for t in name_tok.subtree if t.i <= name_tok.i and (t.dep_ == "compound" or t == name_tok)]

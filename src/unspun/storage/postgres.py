@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ConfigError, StoreError
 from ..textutil import fold
-from .migrations import POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION
+from .migrations import POSTGRES_MIGRATIONS
 from .sql import SQLStore
 
 __all__ = ["PostgresStore"]
@@ -41,7 +41,6 @@ class PostgresStore(SQLStore):
             import psycopg
         except ImportError as exc:  # an optional dependency: say how to get it
             raise ConfigError('the PostgreSQL store needs psycopg: pip install "unspun[postgres]"') from exc
-        self._errors: tuple[type[BaseException], ...] = (psycopg.Error,)
         try:
             self._conn = psycopg.connect(dsn, autocommit=True)
             self._migrate()
@@ -54,15 +53,8 @@ class PostgresStore(SQLStore):
             self._exec("CREATE TABLE IF NOT EXISTS unspun_schema (version INTEGER NOT NULL)")
             row = self._exec("SELECT max(version) FROM unspun_schema").fetchone()
             version = int(row[0]) if row and row[0] is not None else 0
-            if version > POSTGRES_SCHEMA_VERSION:
-                raise StoreError(f"{self.location} has schema version {version}; this unspun knows up to "
-                                 f"{POSTGRES_SCHEMA_VERSION}: upgrade unspun")
-            for number in range(version, POSTGRES_SCHEMA_VERSION):
-                with self._tx():
-                    for statement in POSTGRES_MIGRATIONS[number].split(";"):
-                        if statement.strip():
-                            self._exec(statement)
-                    self._exec("INSERT INTO unspun_schema(version) VALUES (?)", (number + 1,))
+            self._upgrade(version, POSTGRES_MIGRATIONS,
+                          lambda v: self._exec("INSERT INTO unspun_schema(version) VALUES (?)", (v,)))
         finally:
             self._exec("SELECT pg_advisory_unlock(?)", (_MIGRATE_LOCK,))
 

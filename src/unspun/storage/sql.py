@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from ..errors import StoreError
 from ..records import (
     Article,
     Brief,
@@ -62,6 +63,19 @@ class SQLStore(Store):
         """An expression for the brief inside ``o.data``, as JSON text."""
 
     _FTS_TABLE = "story_fts"
+
+    def _upgrade(self, version: int, migrations: Sequence[str], mark: Callable[[int], object]) -> None:
+        """Apply the migrations after ``version``, each in its own transaction with ``mark``
+        recording the version reached; refuse a store made by a newer unspun."""
+        if version > len(migrations):
+            raise StoreError(f"{self.location} has schema version {version}; this unspun knows up to "
+                             f"{len(migrations)}: upgrade unspun")
+        for number in range(version, len(migrations)):
+            with self._tx():
+                for statement in migrations[number].split(";"):
+                    if statement.strip():
+                        self._exec(statement)
+                mark(number + 1)
 
     # --- articles
     def has_article(self, article_id: str) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from .migrations import MIGRATIONS, SCHEMA_VERSION
+from .migrations import MIGRATIONS
 from .sql import SQLStore
 
 __all__ = ["SQLiteStore", "fts_query"]
@@ -43,16 +43,7 @@ class SQLiteStore(SQLStore):
 
     def _migrate(self) -> None:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.location} has schema version {version}; this unspun knows up to {SCHEMA_VERSION}: upgrade unspun"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            with self._tx():
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={number + 1}")
+        self._upgrade(version, MIGRATIONS, lambda v: self._db.execute(f"PRAGMA user_version={v}"))
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> Any:
         return self._db.execute(sql, args)
