@@ -4,7 +4,7 @@ The corpus is real articles from ../shared/data (ECB+, SemEval-2022 Task 8, PolN
 a third of them, a near copy made the way copy sites make them (a sentence dropped, a few words
 changed, a line of junk added), so true duplicate pairs exist in known places.
 
-Both systems get the same documents, the same 5-word shingles (``dedup.shingles``), 128
+Both systems get the same documents, the same 5-word shingles (``dedup.shingle_set``), 128
 permutations, the same bands x rows (``dedup.lsh_params`` for the threshold), and the same job
 per document: sign it, query the index, keep candidates whose estimated Jaccard passes the
 threshold, insert it.  unspun signs with rensa and files band keys in a dict; datasketch signs
@@ -78,7 +78,7 @@ def run_datasketch(docs: list[tuple[str, str]], threshold: float, bands: int, ro
     found: set[tuple[str, str]] = set()
     for did, text in docs:
         m = MinHash(num_perm=cfg.num_perm, seed=cfg.seed)
-        m.update_batch([s.encode("utf-8") for s in dedup.shingles(text, cfg.shingle)])
+        m.update_batch([s.encode("utf-8") for s in dedup.shingle_set(text, cfg.shingle)])
         for o in lsh.query(m):
             if m.jaccard(hashes[o]) >= threshold:
                 found.add((min(did, o), max(did, o)))

@@ -25,6 +25,7 @@ __all__ = [
     "exact_key",
     "jaccard_estimate",
     "lsh_params",
+    "shingle_set",
     "shingles",
     "signature",
 ]
@@ -46,19 +47,27 @@ def exact_key(article: Article) -> str:
     return hashlib.sha256(normalize_for_hash(article.clean_text or article.text).encode()).hexdigest()[:32]
 
 
-def shingles(text: str, k: int) -> list[str]:
+def shingle_set(text: str, k: int) -> set[str]:
+    """The text's distinct runs of ``k`` words (the whole text when it is shorter)."""
     toks = words(text)
     if len(toks) <= k:
-        return [" ".join(toks)] if toks else [""]
-    return sorted({" ".join(toks[i : i + k]) for i in range(len(toks) - k + 1)})
+        return {" ".join(toks)}
+    # zip over shifted views builds each k-gram without slicing the token list per position.
+    return set(map(" ".join, zip(*(toks[j:] for j in range(k)), strict=False)))
+
+
+def shingles(text: str, k: int) -> list[str]:
+    """:func:`shingle_set`, sorted: a stable order for display and tests."""
+    return sorted(shingle_set(text, k))
 
 
 def signature(article: Article, cfg: DedupConfig) -> tuple[int, ...]:
     import rensa  # the Rust extension loads in milliseconds, but only runs that dedup need it
 
     m = rensa.RMinHash(num_perm=cfg.num_perm, seed=cfg.seed)
-    m.update(shingles(article.clean_text or article.text, cfg.shingle))
-    return tuple(int(x) for x in m.digest())
+    # MinHash takes the least hash per permutation, so the order shingles come in is irrelevant.
+    m.update(list(shingle_set(article.clean_text or article.text, cfg.shingle)))
+    return tuple(m.digest())
 
 
 def _integral(f: object, a: float, b: float, steps: int = 200) -> float:
@@ -89,7 +98,7 @@ def band_keys(sig: Sequence[int], bands: int, rows: int) -> list[str]:
     """One key per band; two signatures that share a key are candidate duplicates."""
     out = []
     for b in range(bands):
-        chunk = ",".join(str(x) for x in sig[b * rows : (b + 1) * rows])
+        chunk = ",".join(map(str, sig[b * rows : (b + 1) * rows]))
         out.append(f"{b}:{hashlib.blake2b(chunk.encode(), digest_size=8).hexdigest()}")
     return out
 
