@@ -140,11 +140,32 @@ class _Static:
             if not path.exists():
                 os.replace(tmp, path)
         self._model: Any = StaticModel.from_pretrained(str(path))
+        # A mean of token vectors leans toward what every text shares: the vectors of frequent
+        # words.  Any two news articles then score a cosine near 0.4 and random-hyperplane bands
+        # put most of a corpus in a few buckets (a third of all pairs became candidates at 2k
+        # articles).  That common direction is taken out of every row, as SIF embeddings remove
+        # their common component.  It is read from the model and the language, not the corpus
+        # (the token vectors weighted by each token's English word frequency), so an article's
+        # row never depends on what else was ingested.  On 2k news articles the mean cosine
+        # drops from 0.37 to 0.17; the direction is 0.81 cosine to that corpus's own mean.
+        from wordfreq import word_frequency
+
+        table = np.asarray(self._model.embedding, dtype=np.float64)
+        weight = np.zeros(len(table))
+        for token, i in self._model.tokenizer.get_vocab().items():
+            if i < len(table):
+                weight[i] = word_frequency(token.lstrip("#"), "en")
+        common = (weight[:, None] * table).sum(axis=0)
+        self._common = (common / (np.linalg.norm(common) or 1.0)).astype(np.float32)
+
+    def _raw(self, texts: Sequence[str]) -> Vectors:
+        return np.asarray(self._model.encode(list(texts), max_length=512, batch_size=1024), dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, 256), dtype=np.float32)
-        out = np.asarray(self._model.encode(list(texts), max_length=512, batch_size=1024), dtype=np.float32)
+        out = self._raw(texts)
+        out = out - np.outer(out @ self._common, self._common)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         rows: Vectors = np.round(out / np.where(norms == 0, 1, norms), 5).astype(np.float32)
         return rows
