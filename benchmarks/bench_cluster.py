@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from unspun.evaluation.cluster import b_cubed
-from unspun.evaluation.derivation import _lines, make_copy
+from unspun.evaluation.derivation import article_lines, make_copy
 from unspun.models import static_encoder, static_status
 from unspun.records import Article
 from unspun.stages import cluster
@@ -65,7 +65,7 @@ def corpus(data: Path, n: int) -> tuple[list[Article], list[str]]:
     gold: list[str] = []
     for k in range(n):
         bid, text, story = base[k % len(base)]
-        lines = _lines(text)
+        lines = article_lines(text)
         if k >= len(base) and len(lines) >= 3:
             lines, _ = make_copy(lines, rng, "Other headline")
         body = "\n\n".join(lines)

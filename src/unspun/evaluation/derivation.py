@@ -32,7 +32,7 @@ from ..stages.clean import clean_article
 from ..stages.ingest.common import article_from_text
 from ..textutil import sentences, words
 
-__all__ = ["Case", "SyntheticStory", "ecbplus_stories", "make_article", "make_copy", "semeval_stories"]
+__all__ = ["Case", "SyntheticStory", "article_lines", "ecbplus_stories", "make_article", "make_copy", "semeval_stories"]
 
 # Phrase substitutions of the kind rewriting tools make.  Whole words only, outside quotes.
 # Each farm's spinner picks its own synonym, so two copies of one original differ from each other too.
@@ -183,7 +183,8 @@ def make_copy(lines: list[str], rng: random.Random, other_title: str) -> tuple[l
     return [title, *out], (*ops, f"paraphrase={strength}")
 
 
-def _lines(text: str) -> list[str]:
+def article_lines(text: str) -> list[str]:
+    """The lines of a text (headline first), or its sentences when it is one block."""
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     if len(lines) < 3:  # one block of text: split it into sentences
         lines = [text[s:e] for s, e in sentences(text)]
@@ -209,7 +210,7 @@ def make_article(name: str, lines: list[str], published: date | None) -> Article
 def build_story(name: str, texts: list[tuple[str, str]], rng: random.Random, originals: int = 2,
                 copies: int = 2) -> SyntheticStory | None:
     """Real articles of one event plus copies of ``originals`` of them (and a copy of a copy)."""
-    texts = [(n, t) for n, t in _independent(texts) if len(_lines(t)) >= 5]
+    texts = [(n, t) for n, t in _independent(texts) if len(article_lines(t)) >= 5]
     if len(texts) < 2:
         return None
     base = date(2015, 1, 1) + timedelta(days=rng.randrange(0, 3000))
@@ -217,12 +218,12 @@ def build_story(name: str, texts: list[tuple[str, str]], rng: random.Random, ori
     dated: dict[str, date | None] = {}
     for n, t in texts:
         dated[n] = base + timedelta(days=rng.randrange(0, 3)) if rng.random() < 0.6 else None
-        cases.append(Case(make_article(n, _lines(t), dated[n]), None))
+        cases.append(Case(make_article(n, article_lines(t), dated[n]), None))
     chosen = rng.sample(range(len(texts)), min(originals, len(texts) - 1))
     for k in chosen:
         src = cases[k]
         other = texts[(k + 1) % len(texts)][1].split("\n", 1)[0][:80]
-        parents = [(src.article.id, _lines(texts[k][1]), dated[texts[k][0]])]
+        parents = [(src.article.id, article_lines(texts[k][1]), dated[texts[k][0]])]
         for c in range(copies + 1):
             # The last copy is a copy of the first copy: its parent is a copy, not the original.
             pid, plines, pdate = parents[0] if c < copies else parents[1]

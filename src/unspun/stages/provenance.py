@@ -35,6 +35,7 @@ from ..records import AlignedPair, Article, Derivation, OutletProfile, Signal, S
 from ..textutil import STOPWORDS, fold, words
 from .align import AlignConfig, Alignment, Doc, align, prepare, sentence_similarity
 from .clean import METADATA_REASONS
+from .cluster import components
 
 __all__ = ["ProvenanceConfig", "article_signals", "derive", "outlet_profiles", "roles", "trace_story"]
 
@@ -213,23 +214,12 @@ class _Pair:
     ba: Alignment
     score: float
     why: tuple[tuple[bool, str], ...]
-    wording: float
 
     def oriented(self, copy_id: str) -> tuple[Article, Article, Alignment, float]:
         """(copy, origin, copy's alignment, closeness) with ``copy_id`` as the copy."""
         copy, origin, al = (self.a, self.b, self.ab) if copy_id == self.a.id else (self.b, self.a, self.ba)
         mine = al.a.grams
         return copy, origin, al, round(len(mine & al.b.grams) / len(mine), 6) if mine else 0.0
-
-
-def _wording(a: Doc, b: Doc) -> float:
-    """Jaccard of the two bodies' word trigrams: how much exact wording two texts share.
-
-    It ranks candidate parents: a copy of a copy inherits its parent's rewording and cuts, so
-    it shares more exact wording with its parent than with the original, though it carries
-    the original's meaning just as fully.
-    """
-    return len(a.grams & b.grams) / len(a.grams | b.grams) if a.grams or b.grams else 0.0
 
 
 def _carries(al: Alignment, cfg: ProvenanceConfig) -> bool:
@@ -247,7 +237,7 @@ def _pair(a: Article, b: Article, da: Doc, db: Doc, cfg: ProvenanceConfig,
     if not any(_carries(x, cfg) for x in (ab, ba)):
         return None
     score, why = _direction(a, b, ab, ba, signals)
-    return _Pair(a, b, ab, ba, score, tuple(why), round(_wording(da, db), 6))
+    return _Pair(a, b, ab, ba, score, tuple(why))
 
 
 def _derivation(p: _Pair, copy_id: str, relation: str) -> Derivation:
@@ -276,21 +266,12 @@ def derive(a: Article, b: Article, cfg: ProvenanceConfig | None = None, encoder:
 
 
 def _families(pairs: list[_Pair]) -> list[list[_Pair]]:
-    """The linked pairs split by connected family of articles, each family in a stable order."""
-    root: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while root.setdefault(x, x) != x:
-            x = root[x]
-        return x
-
+    """The linked pairs split by connected family of articles, families in a stable order."""
+    ends = [(p.a.id, p.b.id) for p in pairs]
+    family = {i: k for k, members in enumerate(components({i for e in ends for i in e}, ends)) for i in members}
+    out: dict[int, list[_Pair]] = {}
     for p in pairs:
-        ra, rb = find(p.a.id), find(p.b.id)
-        if ra != rb:
-            root[max(ra, rb)] = min(ra, rb)
-    out: dict[str, list[_Pair]] = {}
-    for p in pairs:
-        out.setdefault(find(p.a.id), []).append(p)
+        out.setdefault(family[p.a.id], []).append(p)
     return [out[k] for k in sorted(out)]
 
 
@@ -388,31 +369,21 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
                 parent[cid] = pid
                 out.append(_derivation(p, cid, "derived"))
         for p in family:
-            if _descends(parent, p.a.id, p.b.id) or _descends(parent, p.b.id, p.a.id):
+            if p.b.id in _ancestors(parent, p.a.id) or p.a.id in _ancestors(parent, p.b.id):
                 continue  # the parent link itself, or a chain that already says so
             # The deeper of the two in the tree is named the copy: its evidence reads that way.
-            cid = p.a.id if _depth(parent, p.a.id) >= _depth(parent, p.b.id) else p.b.id
+            cid = p.a.id if len(_ancestors(parent, p.a.id)) >= len(_ancestors(parent, p.b.id)) else p.b.id
             out.append(_derivation(p, cid, "shared_origin"))
     return sorted(out, key=lambda d: (d.copy_id, d.origin_id))
 
 
-def _descends(parent: Mapping[str, str], young: str, old: str) -> bool:
-    seen = {young}
-    while young in parent and parent[young] not in seen:
-        young = parent[young]
-        if young == old:
-            return True
-        seen.add(young)
-    return False
-
-
-def _depth(parent: Mapping[str, str], x: str) -> int:
-    n, seen = 0, {x}
-    while x in parent and parent[x] not in seen:
+def _ancestors(parent: Mapping[str, str], x: str) -> list[str]:
+    """``x``'s parent, grandparent and so on up to its root."""
+    out: list[str] = []
+    while x in parent and parent[x] not in out:  # a tree: the guard only bounds the walk
         x = parent[x]
-        seen.add(x)
-        n += 1
-    return n
+        out.append(x)
+    return out
 
 
 def roles(article_ids: Sequence[str], derivations: Sequence[Derivation]) -> dict[str, str]:
