@@ -16,6 +16,7 @@ the store ends as one uninterrupted run would leave it.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,32 +26,26 @@ from typing import Protocol
 
 from .engines.local import LocalEngine
 from .models import sentence_encoder
-from .nlp import entities, parser
-from .records import Article, Derivation, Fact, InputError, OutletProfile, Signal, dumps
-from .stages import brief as brief_stage
-from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
-from .storage.base import ArticleIndex, Store, StoryOutputs
+from .records import (
+    Article,
+    Derivation,
+    DuplicateLink,
+    Fact,
+    InputError,
+    OutletProfile,
+    Signal,
+    Story,
+    StoryFeatures,
+    dumps,
+    from_json,
+)
+from .stages import cluster, dedup, ingest, provenance
+from .steps import PipelineConfig, process_article, story_outputs
+from .storage.base import ArticleIndex, Store, outputs_from_json
 
 __all__ = [
-    "PipelineConfig", "Progress", "RunSummary", "outlet_profiles", "process_article", "run", "run_items", "update_stories",
+    "PipelineConfig", "Progress", "RunSummary", "load_outputs", "outlet_profiles", "process_article", "run", "run_items", "update_stories",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineConfig:
-    ingest: ingest.IngestOptions = field(default_factory=ingest.IngestOptions)
-    dedup: dedup.DedupConfig = field(default_factory=dedup.DedupConfig)
-    cluster: cluster.ClusterConfig = field(default_factory=cluster.ClusterConfig)
-    provenance: provenance.ProvenanceConfig = field(default_factory=provenance.ProvenanceConfig)
-    crosscheck: crosscheck.CrossCheckConfig = field(default_factory=crosscheck.CrossCheckConfig)
-    brief: brief_stage.BriefConfig = field(default_factory=brief_stage.BriefConfig)
-    # MiniLM: semantic sentence alignment in provenance and the dense channel of clustering; off,
-    # or with the model missing, only verbatim and lightly edited copies are found and stories
-    # are grouped on words, names and time.
-    semantic: bool = True
-    # spaCy: reported speech, speakers, and the named entities clustering uses; off, or with the
-    # model missing, quotes come from quotation marks and cue patterns only.
-    parser: bool = True
 
 
 class Progress(Protocol):
@@ -94,23 +89,6 @@ class RunSummary:
             "stories": self.stories, "stories_updated": self.stories_updated, "seconds": round(self.seconds, 2),
             "store": self.store,
         }
-
-
-def process_article(article: Article, cfg: PipelineConfig) -> tuple[Article, list[Fact], ArticleIndex]:
-    """Every per-article stage: the same function whichever engine runs it."""
-    cleaned = clean.clean_article(article)
-    nlp = parser() if cfg.parser else None
-    found = facts.extract_facts(cleaned, nlp)
-    sig = dedup.signature(cleaned, cfg.dedup)
-    bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
-    encoder = sentence_encoder() if cfg.semantic else None
-    dense = encoder.encode([cluster.embed_text(cleaned)])[0] if encoder is not None else None
-    found_ents = entities([cleaned.clean_text or cleaned.text]) if nlp is not None else None
-    index = ArticleIndex(
-        exact_key=dedup.exact_key(cleaned), signature=sig, band_keys=tuple(dedup.band_keys(sig, bands, rows)),
-        features=cluster.features(cleaned, dense, found_ents[0] if found_ents else None, cfg.cluster),
-    )
-    return cleaned, found, index
 
 
 def _group_pending(store: Store, cfg: PipelineConfig) -> int:
@@ -176,14 +154,8 @@ def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory 
         if story is None:
             continue
         arts = store.articles(story.article_ids)
-        dup_of = {link.article_id: link.canonical_id for link in links if link.article_id in arts}
-        found = store.facts(story.article_ids)
-        originals = [a for a in arts.values() if a.id not in dup_of]
-        derivations, signals = provenance.trace_story(originals, cfg.provenance, encoder)
-        checks = crosscheck.crosscheck_story(sid, arts, found, dup_of, cfg.crosscheck)
-        story_links = [link for link in links if link.article_id in arts]
-        brief = brief_stage.make_brief(story, arts, found, checks, derivations, signals, story_links, cfg.brief)
-        store.put_story_outputs(sid, StoryOutputs(tuple(derivations), tuple(signals), tuple(checks), brief))
+        outputs = story_outputs(story, arts, store.facts(story.article_ids), links, cfg, encoder)
+        store.put_story_outputs(sid, outputs)
         bar.update(1)
     bar.close()
     return len(dirty)
@@ -247,6 +219,86 @@ def run_items(
     with store.exclusive():
         _group_pending(store, cfg)
         summary.stories_updated = update_stories(store, cfg, progress)
+        summary.stories = len(store.stories())
+        summary.duplicates = len(store.duplicate_links())
+    summary.seconds = time.monotonic() - t0
+    store.record_run(started, datetime.now(UTC).isoformat(timespec="seconds"), dumps(summary.as_dict()))
+    return summary
+
+
+def _parquet_batches(work_dir: str, step: str, columns: list[str]) -> Iterator[dict[str, list[object]]]:
+    """The rows of one step of a Spark run, a batch at a time, as columns of Python values."""
+    import pyarrow.dataset as ds
+    from fsspec.core import url_to_fs
+
+    fs, root = url_to_fs(work_dir)
+    local = getattr(fs, "protocol", None) in ("file", ("file", "local"))
+    data = ds.dataset(f"{root.rstrip('/')}/{step}", format="parquet", partitioning="hive",
+                      filesystem=None if local else fs)
+    for batch in data.to_batches(columns=columns):
+        yield batch.to_pydict()
+
+
+def load_outputs(work_dir: str, store: Store, cfg: PipelineConfig | None = None,
+                 progress: ProgressFactory = _no_progress) -> RunSummary:
+    """Put the Parquet outputs of a Spark run (see engines/spark) into ``store``.
+
+    Into a store that holds nothing but these articles, the grouping and the story outputs
+    computed on the cluster are committed as they are, which leaves the store as a local run
+    over the same inputs would.  A store that already holds other articles gets the new ones
+    as pending articles and groups them here, incrementally, as a local run adding them would.
+    Every write is idempotent, so a load killed part-way is finished by loading again.
+    """
+    cfg = cfg or PipelineConfig()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.monotonic()
+    summary = RunSummary(store=store.location)
+    others = []
+    for cols in _parquet_batches(work_dir, "ingested", ["file_ord", "item_ord", "kind", "data"]):
+        others += [r for r in zip(cols["file_ord"], cols["item_ord"], cols["kind"], cols["data"], strict=True)
+                   if r[2] != "article"]
+        summary.inputs += sum(k != "skipped" for k in cols["kind"])
+    for _, _, kind, data in sorted(others):
+        if kind == "error":
+            err = from_json(InputError, json.loads(str(data)))
+            summary.errors.append(err)
+            store.put_error(err)
+        else:
+            skipped = json.loads(str(data))
+            summary.skipped.append((skipped["source"], skipped["reason"]))
+    bar = progress("articles", None)
+    ids: set[str] = set()
+    for cols in _parquet_batches(work_dir, "articles", ["id", "article", "facts", "exact_key", "signature",
+                                                        "band_keys", "features"]):
+        for aid, art, found, key, sig, bands, feats in zip(*cols.values(), strict=True):
+            ids.add(str(aid))
+            index = ArticleIndex(str(key), tuple(json.loads(str(sig))), tuple(bands),
+                                 from_json(StoryFeatures, json.loads(str(feats))))
+            if store.add_article(from_json(Article, json.loads(str(art))),
+                                 [from_json(Fact, x) for x in json.loads(str(found))], index):
+                summary.new_articles += 1
+            bar.update(1)
+    bar.close()
+    summary.already_stored = summary.inputs - len(summary.errors) - summary.new_articles
+    with store.exclusive():
+        if store.article_count() == len(ids):
+            pairs = sorted((str(a), str(b), str(k), float(s)) for cols in _parquet_batches(
+                work_dir, "pairs", ["a", "b", "kind", "score"]) for a, b, k, s in zip(*cols.values(), strict=True))
+            edges = sorted((str(a), str(b), float(s)) for cols in _parquet_batches(
+                work_dir, "edges", ["a", "b", "score"]) for a, b, s in zip(*cols.values(), strict=True))
+            rows: dict[str, list[tuple[str, str]]] = {"story": [], "link": [], "outputs": []}
+            for cols in _parquet_batches(work_dir, "stories", ["kind", "id", "data"]):
+                for kind, rid, data in zip(*cols.values(), strict=True):
+                    rows[str(kind)].append((str(rid), str(data)))
+            stories = [from_json(Story, json.loads(d)) for _, d in sorted(rows["story"])]
+            links = [from_json(DuplicateLink, json.loads(d)) for _, d in sorted(rows["link"])]
+            store.commit_grouping(store.pending_ids(), pairs, edges, stories, links)
+            for sid, data in sorted(rows["outputs"]):
+                store.put_story_outputs(sid, outputs_from_json(data))
+            summary.stories_updated = len(rows["outputs"])
+        else:
+            _group_pending(store, cfg)
+            summary.stories_updated = update_stories(store, cfg, progress)
         summary.stories = len(store.stories())
         summary.duplicates = len(store.duplicate_links())
     summary.seconds = time.monotonic() - t0

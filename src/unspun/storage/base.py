@@ -8,6 +8,7 @@ or none of it.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -25,9 +26,11 @@ from ..records import (
     Signal,
     Story,
     StoryFeatures,
+    dumps,
+    from_json,
 )
 
-__all__ = ["ArticleIndex", "Store", "StoryFilter", "StoryListing", "StoryOutputs"]
+__all__ = ["ArticleIndex", "Store", "StoryFilter", "StoryListing", "StoryOutputs", "outputs_from_json", "outputs_to_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,24 @@ class StoryOutputs:
     signals: tuple[Signal, ...]
     checks: tuple[FactCheck, ...]
     brief: Brief
+
+
+def outputs_to_json(outputs: StoryOutputs) -> str:
+    """One story's outputs as the JSON every store and the Spark engine's Parquet hold."""
+    return json.dumps({
+        "derivations": json.loads(dumps(outputs.derivations)), "signals": json.loads(dumps(outputs.signals)),
+        "checks": json.loads(dumps(outputs.checks)), "brief": json.loads(dumps(outputs.brief)),
+    }, sort_keys=True, ensure_ascii=False)
+
+
+def outputs_from_json(text: str) -> StoryOutputs:
+    d = json.loads(text)
+    return StoryOutputs(
+        derivations=tuple(from_json(Derivation, x) for x in d["derivations"]),
+        signals=tuple(from_json(Signal, x) for x in d["signals"]),
+        checks=tuple(from_json(FactCheck, x) for x in d["checks"]),
+        brief=from_json(Brief, d["brief"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)

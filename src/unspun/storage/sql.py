@@ -18,19 +18,15 @@ from typing import Any
 from ..errors import StoreError
 from ..records import (
     Article,
-    Brief,
-    Derivation,
     DuplicateLink,
     Fact,
-    FactCheck,
     InputError,
-    Signal,
     Story,
     StoryFeatures,
     dumps,
     from_json,
 )
-from .base import ArticleIndex, Store, StoryFilter, StoryListing, StoryOutputs
+from .base import ArticleIndex, Store, StoryFilter, StoryListing, StoryOutputs, outputs_from_json, outputs_to_json
 
 __all__ = ["SQLStore"]
 
@@ -220,10 +216,7 @@ class SQLStore(Store):
         return sorted(r[0] for r in self._exec("SELECT story_id FROM story_outputs WHERE dirty=1").fetchall())
 
     def put_story_outputs(self, story_id: str, outputs: StoryOutputs) -> None:
-        data = json.dumps({
-            "derivations": json.loads(dumps(outputs.derivations)), "signals": json.loads(dumps(outputs.signals)),
-            "checks": json.loads(dumps(outputs.checks)), "brief": json.loads(dumps(outputs.brief)),
-        }, sort_keys=True, ensure_ascii=False)
+        data = outputs_to_json(outputs)
         brief = outputs.brief
         outlets = sorted({s.outlet for s in brief.sources if s.outlet})
         conflicts = sum(f.status == "conflict" for f in brief.facts)
@@ -256,13 +249,7 @@ class SQLStore(Store):
         row = self._exec("SELECT data FROM story_outputs WHERE story_id=? AND data IS NOT NULL", (story_id,)).fetchone()
         if row is None:
             return None
-        d = json.loads(row[0])
-        return StoryOutputs(
-            derivations=tuple(from_json(Derivation, x) for x in d["derivations"]),
-            signals=tuple(from_json(Signal, x) for x in d["signals"]),
-            checks=tuple(from_json(FactCheck, x) for x in d["checks"]),
-            brief=from_json(Brief, d["brief"]),
-        )
+        return outputs_from_json(row[0])
 
     def duplicate_links(self) -> list[DuplicateLink]:
         rows = sorted(self._exec("SELECT article_id, data FROM duplicate_links").fetchall())

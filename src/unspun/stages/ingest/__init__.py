@@ -16,8 +16,11 @@ request records) are reported as ``Skipped``, not dropped silently.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -47,7 +50,10 @@ __all__ = [
     "Skipped",
     "article_from_text",
     "decode_bytes",
+    "expand_inputs",
+    "is_remote",
     "is_url",
+    "iter_input",
     "iter_inputs",
 ]
 
@@ -61,6 +67,15 @@ Item = Article | InputError | Skipped
 
 def is_url(value: str | Path) -> bool:
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_GLOB = re.compile(r"[*?\[]")
+
+
+def is_remote(value: str | Path) -> bool:
+    """A file-system URL fsspec reads (``s3://``, ``gs://``, ``file://``, ``memory://``...)."""
+    return isinstance(value, str) and bool(_SCHEME.match(value)) and not is_url(value)
 
 
 def _suffix(path: Path) -> str:
@@ -110,8 +125,23 @@ class _Reader:
         yield from self.url(link, fields, feeds=False)
 
     # --- files ------------------------------------------------------------------------
-    def file(self, path: Path) -> Iterator[Item]:
-        source = str(path)
+    def remote(self, url: str) -> Iterator[Item]:
+        """A file behind an fsspec URL: copied to a temporary file, then read as a local one,
+        with the URL as its source."""
+        try:
+            import fsspec
+
+            with fsspec.open(url, "rb") as fh, tempfile.TemporaryDirectory(prefix="unspun-") as tmp:
+                local = Path(tmp) / Path(url.rstrip("/")).name
+                with local.open("wb") as out:
+                    while chunk := fh.read(1 << 20):
+                        out.write(chunk)
+                yield from self.file(local, source=url)
+        except (OSError, ValueError, ImportError) as exc:
+            yield input_error(url, "unreadable", f"{type(exc).__name__}: {exc}")
+
+    def file(self, path: Path, source: str | None = None) -> Iterator[Item]:
+        source = source or str(path)
         suffix = _suffix(path)
         try:
             size = path.stat().st_size
@@ -128,7 +158,7 @@ class _Reader:
                 yield from articles_from_records(source, parquet_records(source, path), self.opts)
                 return
             if suffix in (".warc", ".warc.gz", ".arc", ".arc.gz"):
-                yield from articles_from_warc(path, self.opts)
+                yield from articles_from_warc(path, self.opts, source)
                 return
             if size > self.opts.max_bytes:
                 yield input_error(source, "too_large",
@@ -177,10 +207,37 @@ class _Reader:
                                   "WARC, RSS and Atom are read)")
 
 
+def _remote_files(url: str) -> list[str] | InputError:
+    """The files an fsspec URL names: itself, every file under it, or its glob matches."""
+    try:
+        from fsspec.core import url_to_fs
+
+        fs, path = url_to_fs(url)
+        if _GLOB.search(path):
+            found = [p for p in fs.glob(path) if fs.isfile(p)]
+        elif fs.isdir(path):
+            found = list(fs.find(path))
+        elif fs.exists(path):
+            return [url]
+        else:
+            return input_error(url, "unreadable", "no such file or directory")
+        names = [str(fs.unstrip_protocol(p)) for p in found]
+    except (OSError, ValueError, ImportError) as exc:
+        return input_error(url, "unreadable", f"{type(exc).__name__}: {exc}")
+    return sorted(n for n in names if not n.rsplit("/", 1)[-1].startswith("."))
+
+
 def _walk(paths: Iterable[str | Path]) -> Iterator[Path | str | InputError]:
     for raw in paths:
         if is_url(raw):
             yield str(raw)
+            continue
+        if is_remote(raw):
+            found = _remote_files(str(raw))
+            if isinstance(found, InputError):
+                yield found
+            else:
+                yield from found
             continue
         p = Path(raw)
         if p.is_dir():
@@ -191,17 +248,47 @@ def _walk(paths: Iterable[str | Path]) -> Iterator[Path | str | InputError]:
             )
         elif p.exists() or p.is_symlink():
             yield p
+        elif _GLOB.search(str(raw)):
+            matches = sorted(glob.glob(str(raw), recursive=True))
+            files = [Path(m) for m in matches if not Path(m).is_dir() and not Path(m).name.startswith(".")]
+            if files:
+                yield from files
+            else:
+                yield input_error(str(p), "unreadable", "no file matches this pattern")
         else:
             yield input_error(str(p), "unreadable", "no such file or directory")
 
 
+def expand_inputs(paths: Iterable[str | Path]) -> list[Path | str | InputError]:
+    """What :func:`iter_inputs` will read, one entry per file or URL, in reading order: folders,
+    globs and fsspec prefixes expanded (sorted), an ``InputError`` for a path that names nothing.
+    An engine that spreads reading over workers hands each entry to :func:`iter_input`."""
+    return list(_walk(paths))
+
+
+def iter_input(entry: Path | str | InputError, opts: IngestOptions | None = None) -> Iterator[Item]:
+    """The items of one entry of :func:`expand_inputs`."""
+    reader = _Reader(opts or IngestOptions())
+    if isinstance(entry, InputError):
+        yield entry
+    elif is_url(entry):
+        yield from reader.url(str(entry))
+    elif isinstance(entry, str):
+        yield from reader.remote(entry)
+    else:
+        yield from reader.file(entry)
+
+
 def iter_inputs(paths: Iterable[str | Path], opts: IngestOptions | None = None) -> Iterator[Item]:
-    """Every article, error and skipped file under ``paths`` (files, folders or URLs), in order."""
+    """Every article, error and skipped file under ``paths`` (files, folders, globs, http(s)
+    URLs and fsspec URLs), in order."""
     reader = _Reader(opts or IngestOptions())
     for item in _walk(paths):
         if isinstance(item, InputError):
             yield item
+        elif is_url(item):
+            yield from reader.url(str(item))
         elif isinstance(item, str):
-            yield from reader.url(item)
+            yield from reader.remote(item)
         else:
             yield from reader.file(item)

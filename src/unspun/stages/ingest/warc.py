@@ -73,11 +73,11 @@ def _record_article(rec: Any, path: str, opts: IngestOptions, skipped: Counter[s
     return article_from_text(uri or where, text, encoding=encoding, key=uri or where)
 
 
-def articles_from_warc(path: Path, opts: IngestOptions) -> Iterator[Article | InputError | Skipped]:
+def articles_from_warc(path: Path, opts: IngestOptions, source: str | None = None) -> Iterator[Article | InputError | Skipped]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    source = str(path)
+    source = source or str(path)
     skipped: Counter[str] = Counter()
     n = 0
     with path.open("rb") as fh:

@@ -1,0 +1,302 @@
+"""The Spark engine: the pipeline over a cluster, with the same results as the local engine.
+
+The run is six steps, each a Parquet dataset under the work folder:
+
+``ingested``   every input entry read by a worker (``mapInPandas`` over the entries)
+``articles``   the first copy of each article id, through :func:`unspun.steps.process_article`
+``pairs``      duplicate pairs: equal exact keys (a group-by), and LSH-band sharers whose MinHash
+               estimate reaches the threshold (a self-join per band, then the estimate)
+``edges``      story edges: blocking-key sharers scored by the cluster stage, duplicate pairs at 1
+``components`` connected components of the edges (large-star / small-star, Kiveris et al. 2014,
+               each round a Parquet dataset so a lost executor costs one round)
+``stories``    per component (a co-group of its articles and its edges): stories, duplicate
+               links and each story's provenance, cross-check and brief (``kind`` partitions)
+
+A step that finished writes a marker holding the fingerprint of the inputs and configuration;
+a rerun skips such steps and redoes the first unfinished one from the Parquet before it.  All
+ids derive from content and every group is ordered by id inside the stage code, so neither
+the partition count nor the number of executors changes a byte of the result, and
+:func:`unspun.pipeline.load_outputs` puts it into a store exactly as a local run would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import ConfigError
+from ..stages import ingest
+from ..steps import PipelineConfig
+from . import spark_tasks as tasks
+
+__all__ = ["STEPS", "SparkEngine", "SparkOptions", "SparkResult"]
+
+STEPS = ("ingested", "articles", "pairs", "edges", "components", "stories")
+
+
+@dataclass(frozen=True, slots=True)
+class SparkOptions:
+    master: str | None = None  # local[*] when None
+    partitions: int | None = None  # the session's default parallelism when None
+    work_dir: str = "unspun-spark"
+    conf: tuple[tuple[str, str], ...] = ()
+    app_name: str = "unspun"
+
+
+@dataclass(slots=True)
+class SparkResult:
+    work_dir: str
+    fingerprint: str
+    counts: dict[str, int] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _fs(path: str) -> tuple[Any, str]:
+    from fsspec.core import url_to_fs
+
+    fs, p = url_to_fs(path)
+    return fs, p
+
+
+class SparkEngine:
+    """Runs the pipeline's per-article and corpus-wide steps on Spark (``local[*]`` or a cluster)."""
+
+    name = "spark"
+
+    def __init__(self, opts: SparkOptions | None = None, spark: Any | None = None) -> None:
+        self.opts = opts or SparkOptions()
+        self._spark = spark
+
+    # --- session -----------------------------------------------------------------------
+    def session(self) -> Any:
+        if self._spark is None:
+            try:
+                from pyspark.sql import SparkSession
+            except ImportError:
+                raise ConfigError("the Spark engine needs PySpark: pip install 'unspun[spark]'") from None
+            # Workers must run this environment's Python, where unspun and its models live.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+            b = SparkSession.builder.master(self.opts.master or "local[*]").appName(self.opts.app_name)
+            b = b.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+            b = b.config("spark.sql.session.timeZone", "UTC")
+            b = b.config("spark.executorEnv.PYSPARK_PYTHON", sys.executable)
+            for k, v in self.opts.conf:
+                b = b.config(k, v)
+            self._spark = b.getOrCreate()
+            self._spark.sparkContext.setLogLevel("ERROR")
+        return self._spark
+
+    def partitions(self) -> int:
+        return self.opts.partitions or int(self.session().sparkContext.defaultParallelism)
+
+    # --- bookkeeping ---------------------------------------------------------------------
+    def _path(self, step: str) -> str:
+        return f"{self.opts.work_dir.rstrip('/')}/{step}"
+
+    def _marker(self, step: str) -> str:
+        return f"{self.opts.work_dir.rstrip('/')}/_done/{step}.json"
+
+    def _done(self, step: str, fingerprint: str) -> dict[str, int] | None:
+        fs, p = _fs(self._marker(step))
+        if not fs.exists(p):
+            return None
+        with fs.open(p, "r") as fh:
+            mark = json.load(fh)
+        return dict(mark["counts"]) if mark.get("fingerprint") == fingerprint else None
+
+    def _finish(self, step: str, fingerprint: str, counts: dict[str, int]) -> None:
+        fs, p = _fs(self._marker(step))
+        fs.makedirs(p.rsplit("/", 1)[0], exist_ok=True)
+        with fs.open(p, "w") as fh:
+            json.dump({"fingerprint": fingerprint, "counts": counts}, fh, sort_keys=True)
+
+    @staticmethod
+    def fingerprint(entries: Sequence[Path | str | object], cfg: PipelineConfig) -> str:
+        """What the outputs depend on: the entries (local files with size and mtime), the
+        configuration and the unspun version; never the partition count or the cluster."""
+        h = hashlib.sha256(f"unspun {__version__}\n{cfg!r}\n".encode())
+        for e in entries:
+            if isinstance(e, Path):
+                try:
+                    st = e.stat()
+                    h.update(f"{e}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+                except OSError:
+                    h.update(f"{e}\t-\n".encode())
+            else:
+                h.update(f"{e!r}\n".encode())
+        return h.hexdigest()[:24]
+
+    # --- the run -------------------------------------------------------------------------
+    def run(self, paths: Sequence[str | Path], cfg: PipelineConfig) -> SparkResult:
+        entries = ingest.expand_inputs(paths)
+        fp = self.fingerprint(entries, cfg)
+        result = SparkResult(self.opts.work_dir, fp)
+        steps: dict[str, Callable[[], dict[str, int]]] = {
+            "ingested": lambda: self._ingest(entries, cfg),
+            "articles": lambda: self._articles(cfg),
+            "pairs": lambda: self._pairs(cfg),
+            "edges": lambda: self._edges(cfg),
+            "components": lambda: self._components(),
+            "stories": lambda: self._stories(cfg),
+        }
+        for step in STEPS:
+            counts = self._done(step, fp)
+            if counts is None:
+                counts = steps[step]()
+                self._finish(step, fp, counts)
+                result.ran.append(step)
+            else:
+                result.skipped.append(step)
+            result.counts.update(counts)
+        return result
+
+    def _read(self, step: str) -> Any:
+        return self.session().read.parquet(self._path(step))
+
+    def _write(self, df: Any, step: str, partition_by: str | None = None) -> None:
+        w = df.write.mode("overwrite")
+        if partition_by:
+            w = w.partitionBy(partition_by)
+        w.parquet(self._path(step))
+
+    def _ingest(self, entries: Sequence[Path | str | object], cfg: PipelineConfig) -> dict[str, int]:
+        import pandas as pd
+
+        spark = self.session()
+        rows = [tasks.entry_row(i, e) for i, e in enumerate(entries)]  # type: ignore[arg-type]
+        pdf = pd.DataFrame(rows, columns=["ord", "kind", "value"])
+        df = spark.createDataFrame(pdf, "ord long, kind string, value string")
+        # One entry per task where possible: a file is the unit of reading.
+        df = df.repartition(max(1, min(len(rows), self.partitions() * 4)), "ord")
+        self._write(df.mapInPandas(tasks.ingest_task(cfg), tasks.INGEST_SCHEMA), "ingested")
+        got = {r["kind"]: int(r["n"]) for r in self._read("ingested").groupBy("kind").count()
+               .withColumnRenamed("count", "n").collect()}
+        return {"entries": len(rows), "items": sum(got.values()), "read_articles": got.get("article", 0),
+                "errors": got.get("error", 0), "skipped": got.get("skipped", 0)}
+
+    def _articles(self, cfg: PipelineConfig) -> dict[str, int]:
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        items = self._read("ingested").where(F.col("kind") == "article")
+        # The first copy of an id in reading order, as the local engine keeps it.
+        first = Window.partitionBy("id").orderBy("file_ord", "item_ord")
+        items = items.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1).drop("_n")
+        items = items.repartition(self.partitions(), "id")
+        schema = tasks.ARTICLE_SCHEMA
+        self._write(items.select("file_ord", "item_ord", "data").mapInPandas(tasks.process_task(cfg), schema),
+                    "articles")
+        return {"articles": int(self._read("articles").count())}
+
+    def _pairs(self, cfg: PipelineConfig) -> dict[str, int]:
+        from pyspark.sql import functions as F
+
+        arts = self._read("articles")
+        keys = arts.select("id", "exact_key")
+        exact = (keys.alias("x").join(keys.alias("y"), F.col("x.exact_key") == F.col("y.exact_key"))
+                 .where(F.col("x.id") < F.col("y.id"))
+                 .select(F.col("x.id").alias("a"), F.col("y.id").alias("b"))
+                 .withColumn("kind", F.lit("exact")).withColumn("score", F.lit(1.0)))
+        bands = arts.select("id", F.explode("band_keys").alias("band"))
+        cand = (bands.alias("x").join(bands.alias("y"), "band").where(F.col("x.id") < F.col("y.id"))
+                .select(F.col("x.id").alias("a"), F.col("y.id").alias("b")).distinct()
+                .join(exact.select("a", "b"), ["a", "b"], "left_anti"))
+        sig = arts.select("id", "signature")
+        cand = (cand.join(sig.withColumnRenamed("id", "a").withColumnRenamed("signature", "sig_a"), "a")
+                .join(sig.withColumnRenamed("id", "b").withColumnRenamed("signature", "sig_b"), "b")
+                .select("a", "b", "sig_a", "sig_b"))
+        near = cand.mapInPandas(tasks.near_task(cfg), "a string, b string, kind string, score double")
+        self._write(exact.unionByName(near), "pairs")
+        return {"duplicate_pairs": int(self._read("pairs").count())}
+
+    def _edges(self, cfg: PipelineConfig) -> dict[str, int]:
+        from pyspark.sql import functions as F
+
+        arts = self._read("articles")
+        keys = arts.select("id", F.explode("keys").alias("key"))
+        cand = (keys.alias("x").join(keys.alias("y"), "key").where(F.col("x.id") < F.col("y.id"))
+                .select(F.col("x.id").alias("a"), F.col("y.id").alias("b")).distinct())
+        feats = arts.select("id", "features")
+        cand = (cand.join(feats.withColumnRenamed("id", "a").withColumnRenamed("features", "feat_a"), "a")
+                .join(feats.withColumnRenamed("id", "b").withColumnRenamed("features", "feat_b"), "b")
+                .select("a", "b", "feat_a", "feat_b").repartition(self.partitions()))
+        scored = cand.mapInPandas(tasks.score_task(cfg), "a string, b string, score double")
+        # A duplicate is always in its canonical's story, whatever its story score.
+        pairs = self._read("pairs").select("a", "b", F.lit(1.0).alias("score"))
+        edges = scored.join(pairs.select("a", "b"), ["a", "b"], "left_anti").unionByName(pairs)
+        self._write(edges, "edges")
+        return {"edges": int(self._read("edges").count())}
+
+    def _components(self) -> dict[str, int]:
+        from pyspark.sql import functions as F
+
+        edges = (self._read("edges").select(F.col("a").alias("u"), F.col("b").alias("v"))
+                 .where(F.col("u") != F.col("v")).distinct())
+        rounds = 0
+        while True:
+            rounds += 1
+            edges = self._star_round(edges, rounds)
+            if self._is_star_forest(edges):
+                break
+        ids = self._read("articles").select("id")
+        leaf = edges.select(F.col("u").alias("id"), F.col("v").alias("comp"))
+        comps = ids.join(leaf, "id", "left").select("id", F.coalesce("comp", "id").alias("comp"))
+        self._write(comps, "components")
+        n = int(self._read("components").select("comp").distinct().count())
+        return {"components": n, "component_rounds": rounds}
+
+    def _star_round(self, edges: Any, n: int) -> Any:
+        """One large-star then one small-star pass, written to Parquet (so the lineage stays
+        short and a lost executor costs this round only).  Edges point from a node to a
+        smaller one once the small star has run."""
+        from pyspark.sql import functions as F
+
+        u, v = F.col("u"), F.col("v")
+        both = edges.unionByName(edges.select(v.alias("u"), u.alias("v")))
+        # Large star: every neighbour larger than u hangs on the least of u and its neighbours.
+        m = both.groupBy("u").agg(F.min("v").alias("m")).withColumn("m", F.least("m", "u"))
+        large = both.join(m, "u").where(v > u).select(v.alias("u"), F.col("m").alias("v")).distinct()
+        # Small star: u and its smaller neighbours hang on the least of them.
+        low = large.select(F.greatest(u, v).alias("u"), F.least(u, v).alias("v")).where(u != v).distinct()
+        m2 = low.groupBy("u").agg(F.min("v").alias("m"))
+        small = (low.join(m2, "u").select(v.alias("u"), F.col("m").alias("v"))
+                 .unionByName(m2.select("u", F.col("m").alias("v")))
+                 .where(u != v).distinct())
+        path = self._path(f"_cc/round-{n}")
+        small.write.mode("overwrite").parquet(path)
+        return self.session().read.parquet(path)
+
+    @staticmethod
+    def _is_star_forest(edges: Any) -> bool:
+        """Every node hangs on one centre, and no centre hangs on anything: each component is
+        a star around its least id."""
+        from pyspark.sql import functions as F
+
+        centres = edges.select(F.col("v").alias("u")).distinct()
+        if edges.join(centres, "u").limit(1).count():
+            return False
+        return not edges.groupBy("u").count().where(F.col("count") > 1).limit(1).count()
+
+    def _stories(self, cfg: PipelineConfig) -> dict[str, int]:
+        from pyspark.sql import functions as F
+
+        comps = self._read("components")
+        arts = self._read("articles").select("id", "article", "facts").join(comps, "id")
+        edges = self._read("edges").select("a", "b", F.lit("edge").alias("kind"), "score")
+        links = edges.unionByName(self._read("pairs").select("a", "b", "kind", "score"))
+        links = links.join(self._read("components").withColumnRenamed("id", "a"), "a")
+        out = (arts.groupBy("comp").cogroup(links.groupBy("comp"))
+               .applyInPandas(tasks.story_task(cfg), tasks.OUTPUT_SCHEMA))
+        self._write(out, "stories", partition_by="kind")
+        got = {r["kind"]: int(r["count"]) for r in self._read("stories").groupBy("kind").count().collect()}
+        return {"stories": got.get("story", 0), "duplicates": got.get("link", 0)}
+

@@ -1,0 +1,95 @@
+"""The stages composed into the units of work every engine runs.
+
+An engine decides where and in what order work happens; what happens is decided here, once:
+:func:`process_article` is everything done to one article, :func:`group_component` turns one
+connected component of the candidate graph into stories and duplicate links, and
+:func:`story_outputs` is provenance, cross-check and brief for one story.  The local pipeline
+and the Spark engine both call these functions on the same records, which is why their
+results are the same byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .models import Encoder, sentence_encoder
+from .nlp import entities, parser
+from .records import Article, DuplicateLink, Fact, Story
+from .stages import brief as brief_stage
+from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
+from .storage.base import ArticleIndex, StoryOutputs
+
+__all__ = ["PipelineConfig", "group_component", "process_article", "story_outputs"]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    ingest: ingest.IngestOptions = field(default_factory=ingest.IngestOptions)
+    dedup: dedup.DedupConfig = field(default_factory=dedup.DedupConfig)
+    cluster: cluster.ClusterConfig = field(default_factory=cluster.ClusterConfig)
+    provenance: provenance.ProvenanceConfig = field(default_factory=provenance.ProvenanceConfig)
+    crosscheck: crosscheck.CrossCheckConfig = field(default_factory=crosscheck.CrossCheckConfig)
+    brief: brief_stage.BriefConfig = field(default_factory=brief_stage.BriefConfig)
+    # MiniLM: semantic sentence alignment in provenance and the dense channel of clustering; off,
+    # or with the model missing, only verbatim and lightly edited copies are found and stories
+    # are grouped on words, names and time.
+    semantic: bool = True
+    # spaCy: reported speech, speakers, and the named entities clustering uses; off, or with the
+    # model missing, quotes come from quotation marks and cue patterns only.
+    parser: bool = True
+
+
+def process_article(article: Article, cfg: PipelineConfig) -> tuple[Article, list[Fact], ArticleIndex]:
+    """Every per-article stage: the same function whichever engine runs it."""
+    cleaned = clean.clean_article(article)
+    nlp = parser() if cfg.parser else None
+    found = facts.extract_facts(cleaned, nlp)
+    sig = dedup.signature(cleaned, cfg.dedup)
+    bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
+    encoder = sentence_encoder() if cfg.semantic else None
+    dense = encoder.encode([cluster.embed_text(cleaned)])[0] if encoder is not None else None
+    found_ents = entities([cleaned.clean_text or cleaned.text]) if nlp is not None else None
+    index = ArticleIndex(
+        exact_key=dedup.exact_key(cleaned), signature=sig, band_keys=tuple(dedup.band_keys(sig, bands, rows)),
+        features=cluster.features(cleaned, dense, found_ents[0] if found_ents else None, cfg.cluster),
+    )
+    return cleaned, found, index
+
+
+def group_component(
+    ids: Sequence[str],
+    edges: Sequence[tuple[str, str, float]],
+    pairs: Sequence[tuple[str, str, str, float]],
+    articles: Mapping[str, Article],
+    cfg: PipelineConfig,
+) -> tuple[list[Story], list[DuplicateLink]]:
+    """Stories and duplicate links of one connected component of the edge graph.
+
+    Components are independent: clustering never crosses one (see stages/cluster), and every
+    duplicate pair is also an edge, so a duplicate group lies inside a single component.
+    """
+    groups = cluster.cluster_edges(sorted(ids), sorted(edges), cfg.cluster)
+    stories = cluster.make_stories(groups, articles)
+    links = dedup.duplicate_links(dict(articles), sorted(pairs))
+    return stories, links
+
+
+def story_outputs(
+    story: Story,
+    arts: Mapping[str, Article],
+    found: Sequence[Fact],
+    links: Sequence[DuplicateLink],
+    cfg: PipelineConfig,
+    encoder: Encoder | None,
+) -> StoryOutputs:
+    """Provenance, cross-check and brief of one story.  ``arts`` are its articles in id order,
+    ``found`` their facts in id order, ``links`` any duplicate links (others are ignored)."""
+    arts = dict(arts)
+    story_links = [link for link in links if link.article_id in arts]
+    dup_of = {link.article_id: link.canonical_id for link in story_links}
+    originals = [a for a in arts.values() if a.id not in dup_of]
+    derivations, signals = provenance.trace_story(originals, cfg.provenance, encoder)
+    checks = crosscheck.crosscheck_story(story.id, arts, list(found), dup_of, cfg.crosscheck)
+    brief = brief_stage.make_brief(story, arts, list(found), checks, derivations, signals, story_links, cfg.brief)
+    return StoryOutputs(tuple(derivations), tuple(signals), tuple(checks), brief)
