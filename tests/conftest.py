@@ -37,6 +37,16 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One ``local[2]`` Spark session for the whole run (UI off), shared by the Spark tests."""
+    from unspun.engines.spark import SparkEngine, SparkOptions
+
+    session = SparkEngine(SparkOptions(master="local[2]", conf=(("spark.sql.shuffle.partitions", "4"),))).session()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
 def gold() -> dict[str, Any]:
     return json.loads((SEEDS / "gold.json").read_text(encoding="utf-8"))
 

@@ -8,6 +8,7 @@ store), 3 partial (the run finished, but some inputs could not be read; see ``un
 from __future__ import annotations
 
 import argparse
+import glob
 import ipaddress
 import json
 import os
@@ -18,11 +19,11 @@ from pathlib import Path
 from .. import __version__
 from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, ConfigError, NotFoundError, UnspunError
 from ..export import FORMATS, export, story_export
-from ..pipeline import PipelineConfig, Progress, RunSummary, outlet_profiles, run
+from ..pipeline import PipelineConfig, Progress, RunSummary, load_outputs, outlet_profiles, run
 from ..records import RECORD_TYPES, dumps, json_schema, to_json
 from ..render import brief_html, brief_markdown
 from ..stages.dedup import DedupConfig
-from ..stages.ingest import DEFAULT_MAX_BYTES, FetchOptions, IngestOptions, is_url
+from ..stages.ingest import DEFAULT_MAX_BYTES, FetchOptions, IngestOptions, is_remote, is_url
 from ..storage import Store, open_store
 from .evaluate import add_eval_parser, cmd_eval
 
@@ -74,6 +75,33 @@ def _parser() -> argparse.ArgumentParser:
     net.add_argument("--ignore-robots", action="store_true", help="do not honour robots.txt")
     p.add_argument("--dup-threshold", type=float, default=DedupConfig().threshold,
                    help="Jaccard similarity for near-duplicates, 0-1 (default: %(default)s)")
+    p.add_argument("--no-semantic", action="store_true",
+                   help="skip the sentence encoder: faster; copies found on wording only, stories on words, names "
+                        "and time")
+    p.add_argument("--no-parser", action="store_true",
+                   help="skip spaCy: faster; quotes from quotation marks and cue patterns only, no entity channel")
+    eng = p.add_argument_group("engine")
+    eng.add_argument("--engine", choices=("local", "spark"), default="local",
+                     help="local: this process (default); spark: PySpark, results identical to local")
+    eng.add_argument("--master", metavar="URL",
+                     help="Spark master, e.g. spark://host:7077 (default: local[*], every core of this machine)")
+    eng.add_argument("--partitions", type=int, metavar="N",
+                     help="Spark partitions per step (default: the cluster's parallelism); never changes the result")
+    eng.add_argument("--work", metavar="DIR",
+                     help="where the Spark steps write their Parquet (a folder or an fsspec URL; default: "
+                          "<db>.spark beside a SQLite store, else ./unspun-spark); a rerun skips finished steps")
+    eng.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                     help="extra Spark setting, e.g. spark.executor.memory=8g (repeatable)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("load", help="load a Spark run's Parquet outputs into the store",
+                       description="Put the outputs of `unspun run --engine spark` (its --work folder) into a "
+                                   "store, e.g. a PostgreSQL server shared by a newsroom.  Into an empty store "
+                                   "the cluster's stories go in as computed; into a store holding other articles "
+                                   "the new ones join its stories as a local run would.  Loading again is harmless.")
+    p.add_argument("work", metavar="DIR", help="the --work folder (or fsspec URL) of a Spark run")
+    _db_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -166,7 +194,8 @@ def _columns(spec: str) -> dict[str, str]:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
-    missing = [p for p in a.paths if not is_url(p) and not (Path(p).exists() or Path(p).is_symlink())]
+    missing = [p for p in a.paths if not is_url(p) and not is_remote(p) and not glob.glob(p)
+               and not (Path(p).exists() or Path(p).is_symlink())]
     if missing:
         raise NotFoundError(f"no such file or directory: {', '.join(missing)}")
     for cidr in a.allow_net:
@@ -179,9 +208,51 @@ def _cmd_run(a: argparse.Namespace) -> int:
                          max_bytes=a.max_bytes, respect_robots=not a.ignore_robots)
     ingest = IngestOptions(max_bytes=a.max_bytes, columns=_columns(a.columns), fetch=fetch,
                            follow_feed_links=a.follow_links)
-    cfg = PipelineConfig(ingest=ingest, dedup=DedupConfig(threshold=a.dup_threshold))
+    cfg = PipelineConfig(ingest=ingest, dedup=DedupConfig(threshold=a.dup_threshold),
+                         semantic=not a.no_semantic, parser=not a.no_parser)
+    if a.engine == "spark":
+        work = _spark_run(a, cfg)
+        with open_store(a.db) as store:
+            summary = load_outputs(work, store, cfg, progress=_tqdm_factory(a.quiet))
+    else:
+        with open_store(a.db) as store:
+            summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet))
+    return _finish_run(a, summary)
+
+
+def _spark_run(a: argparse.Namespace, cfg: PipelineConfig) -> str:
+    from ..engines.spark import SparkEngine, SparkOptions
+
+    conf = []
+    for item in a.spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--spark-conf wants KEY=VALUE, got {item!r}")
+        conf.append((key.strip(), value.strip()))
+    if a.partitions is not None and a.partitions < 1:
+        raise ConfigError("--partitions must be at least 1")
+    local_db = not a.db.startswith(("postgres", "sqlite:"))
+    work = a.work or (f"{a.db}.spark" if local_db else "unspun-spark")
+    engine = SparkEngine(SparkOptions(master=a.master, partitions=a.partitions, work_dir=work, conf=tuple(conf)))
+    result = engine.run(a.paths, cfg)
+    if not a.quiet:
+        print(f"unspun: spark steps run: {', '.join(result.ran) or 'none'}; already done: "
+              f"{', '.join(result.skipped) or 'none'} (work folder {work})", file=sys.stderr)
+    return work
+
+
+def _cmd_load(a: argparse.Namespace) -> int:
+    from fsspec.core import url_to_fs
+
+    fs, root = url_to_fs(a.work)
+    if not fs.exists(f"{root.rstrip('/')}/_done/stories.json"):
+        raise NotFoundError(f"{a.work} holds no finished Spark run (run `unspun run --engine spark --work {a.work}`)")
     with open_store(a.db) as store:
-        summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet))
+        summary = load_outputs(a.work, store, progress=_tqdm_factory(a.quiet))
+    return _finish_run(a, summary)
+
+
+def _finish_run(a: argparse.Namespace, summary: RunSummary) -> int:
     _report_problems(summary)
     if a.json:
         print(dumps(summary.as_dict(), indent=2))
@@ -283,7 +354,7 @@ def _cmd_schema(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "stories": _cmd_stories, "show": _cmd_show, "export": _cmd_export,
+COMMANDS = {"run": _cmd_run, "load": _cmd_load, "stories": _cmd_stories, "show": _cmd_show, "export": _cmd_export,
             "errors": _cmd_errors, "outlets": _cmd_outlets, "serve": _cmd_serve, "schema": _cmd_schema, "eval": cmd_eval}
 
 
