@@ -419,4 +419,9 @@ def extract_facts(article: Article, parse: Callable[[str], Any] | None = None) -
         facts.extend(_roles(article, doc, spans, names))
     facts.extend(quotes)
     facts.extend(_entities(article, body_start, names, doc))
-    return sorted(facts, key=lambda f: (f.span.start, f.span.end, f.kind, f.id))
+    # A fact's id is its article, kind and span, so one span read twice (a paraphrase carried
+    # by two cues, "said" and "figured"; an event split from a date it already was) is one
+    # fact: the later reading is kept, as a store keyed by id would keep it.  Without this, a
+    # stage handed the raw list would see a fact the store never holds.
+    unique = {f.id: f for f in facts}
+    return sorted(unique.values(), key=lambda f: (f.span.start, f.span.end, f.kind, f.id))
