@@ -20,6 +20,7 @@ from conftest import DATA, SEEDS, unspun
 from unspun.engines.spark import SparkEngine, SparkOptions
 from unspun.export import export
 from unspun.pipeline import PipelineConfig, load_outputs, run
+from unspun.stages.cluster import ClusterConfig
 from unspun.storage import open_store
 
 FAST = PipelineConfig(semantic=False, parser=False)
@@ -86,6 +87,12 @@ def test_one_executor_from_the_command_line_matches_local(local_corpus: dict[str
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "one.db.spark" / "_done" / "stories.json").exists()
     assert_same(local_corpus, exported(db, tmp_path / "one-export"))
+    # The same outputs loaded again into another store, from the command line.
+    proc = unspun("load", str(tmp_path / "one.db.spark"), "--db", str(tmp_path / "loaded.db"), "--quiet", "--json")
+    assert '"new_articles": 777' in proc.stdout
+    assert_same(local_corpus, exported(tmp_path / "loaded.db", tmp_path / "loaded-export"))
+    missing = unspun("load", str(tmp_path / "nothing"), "--db", str(tmp_path / "x.db"), check=False)
+    assert missing.returncode == 2 and "no finished Spark run" in missing.stderr
 
 
 def test_a_failed_step_restarts_from_its_inputs(spark: Any, tmp_path: Path) -> None:
@@ -107,7 +114,7 @@ def test_a_failed_step_restarts_from_its_inputs(spark: Any, tmp_path: Path) -> N
     assert again.skipped == ["ingested", "articles", "pairs"]
     assert again.ran == ["edges", "components", "stories"]
     # A changed configuration invalidates everything.
-    other = engine.run([SEEDS], PipelineConfig(semantic=False, parser=False, cluster=FAST.cluster.__class__(threshold=0.5)))
+    other = engine.run([SEEDS], PipelineConfig(semantic=False, parser=False, cluster=ClusterConfig(threshold=0.5)))
     assert other.skipped == []
     engine.run([SEEDS], FAST)
     with open_store(str(tmp_path / "b.db")) as store:

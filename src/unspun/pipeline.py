@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from .engines.local import LocalEngine
+from .engines import BatchEngine, LocalEngine
 from .models import sentence_encoder
 from .records import (
     Article,
@@ -166,10 +166,15 @@ def run(
     store: Store,
     cfg: PipelineConfig | None = None,
     progress: ProgressFactory = _no_progress,
-    engine: LocalEngine | None = None,
+    engine: LocalEngine | BatchEngine | None = None,
 ) -> RunSummary:
-    """Read ``paths`` and take them through every stage into ``store``; return what happened."""
+    """Read ``paths`` and take them through every stage into ``store``; return what happened.
+
+    With a batch engine (Spark) the corpus is processed there first and its outputs loaded.
+    """
     cfg = cfg or PipelineConfig()
+    if isinstance(engine, BatchEngine):
+        return load_outputs(engine.run(paths, cfg).work_dir, store, cfg, progress)
     return run_items(ingest.iter_inputs(paths, cfg.ingest), store, cfg, progress, engine)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import __version__
+from ..engines import BatchEngine
 from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, ConfigError, NotFoundError, UnspunError
 from ..export import FORMATS, export, story_export
 from ..pipeline import PipelineConfig, Progress, RunSummary, load_outputs, outlet_profiles, run
@@ -210,17 +211,13 @@ def _cmd_run(a: argparse.Namespace) -> int:
                            follow_feed_links=a.follow_links)
     cfg = PipelineConfig(ingest=ingest, dedup=DedupConfig(threshold=a.dup_threshold),
                          semantic=not a.no_semantic, parser=not a.no_parser)
-    if a.engine == "spark":
-        work = _spark_run(a, cfg)
-        with open_store(a.db) as store:
-            summary = load_outputs(work, store, cfg, progress=_tqdm_factory(a.quiet))
-    else:
-        with open_store(a.db) as store:
-            summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet))
+    engine = _spark_engine(a) if a.engine == "spark" else None
+    with open_store(a.db) as store:
+        summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet), engine=engine)
     return _finish_run(a, summary)
 
 
-def _spark_run(a: argparse.Namespace, cfg: PipelineConfig) -> str:
+def _spark_engine(a: argparse.Namespace) -> BatchEngine:
     from ..engines.spark import SparkEngine, SparkOptions
 
     conf = []
@@ -233,19 +230,13 @@ def _spark_run(a: argparse.Namespace, cfg: PipelineConfig) -> str:
         raise ConfigError("--partitions must be at least 1")
     local_db = not a.db.startswith(("postgres", "sqlite:"))
     work = a.work or (f"{a.db}.spark" if local_db else "unspun-spark")
-    engine = SparkEngine(SparkOptions(master=a.master, partitions=a.partitions, work_dir=work, conf=tuple(conf)))
-    result = engine.run(a.paths, cfg)
-    if not a.quiet:
-        print(f"unspun: spark steps run: {', '.join(result.ran) or 'none'}; already done: "
-              f"{', '.join(result.skipped) or 'none'} (work folder {work})", file=sys.stderr)
-    return work
+    return SparkEngine(SparkOptions(master=a.master, partitions=a.partitions, work_dir=work, conf=tuple(conf)))
 
 
 def _cmd_load(a: argparse.Namespace) -> int:
-    from fsspec.core import url_to_fs
+    from ..engines.spark import finished
 
-    fs, root = url_to_fs(a.work)
-    if not fs.exists(f"{root.rstrip('/')}/_done/stories.json"):
+    if not finished(a.work):
         raise NotFoundError(f"{a.work} holds no finished Spark run (run `unspun run --engine spark --work {a.work}`)")
     with open_store(a.db) as store:
         summary = load_outputs(a.work, store, progress=_tqdm_factory(a.quiet))

@@ -21,6 +21,7 @@ the partition count nor the number of executors changes a byte of the result, an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ from ..stages import ingest
 from ..steps import PipelineConfig
 from . import spark_tasks as tasks
 
-__all__ = ["STEPS", "SparkEngine", "SparkOptions", "SparkResult"]
+__all__ = ["STEPS", "SparkEngine", "SparkOptions", "SparkResult", "finished"]
 
 STEPS = ("ingested", "articles", "pairs", "edges", "components", "stories")
 
@@ -64,6 +65,22 @@ def _fs(path: str) -> tuple[Any, str]:
 
     fs, p = url_to_fs(path)
     return fs, p
+
+
+@functools.lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """The package's code and data: a changed stage (even unreleased) invalidates old steps."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".json") and p.is_file()):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def finished(work_dir: str) -> bool:
+    """Whether ``work_dir`` holds a Spark run whose last step finished (so it can be loaded)."""
+    fs, p = _fs(f"{work_dir.rstrip('/')}/_done/{STEPS[-1]}.json")
+    return bool(fs.exists(p))
 
 
 class SparkEngine:
@@ -123,7 +140,7 @@ class SparkEngine:
     def fingerprint(entries: Sequence[Path | str | object], cfg: PipelineConfig) -> str:
         """What the outputs depend on: the entries (local files with size and mtime), the
         configuration and the unspun version; never the partition count or the cluster."""
-        h = hashlib.sha256(f"unspun {__version__}\n{cfg!r}\n".encode())
+        h = hashlib.sha256(f"unspun {__version__} {_code_hash()}\n{cfg!r}\n".encode())
         for e in entries:
             if isinstance(e, Path):
                 try:
