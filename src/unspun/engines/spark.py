@@ -33,6 +33,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError
+from ..records import InputError
 from ..stages import ingest
 from ..steps import PipelineConfig
 from . import spark_tasks as tasks
@@ -185,11 +186,11 @@ class SparkEngine:
             w = w.partitionBy(partition_by)
         w.parquet(self._path(step))
 
-    def _ingest(self, entries: Sequence[Path | str | object], cfg: PipelineConfig) -> dict[str, int]:
+    def _ingest(self, entries: Sequence[Path | str | InputError], cfg: PipelineConfig) -> dict[str, int]:
         import pandas as pd
 
         spark = self.session()
-        rows = [tasks.entry_row(i, e) for i, e in enumerate(entries)]  # type: ignore[arg-type]
+        rows = [tasks.entry_row(i, e) for i, e in enumerate(entries)]
         pdf = pd.DataFrame(rows, columns=["ord", "kind", "value"])
         df = spark.createDataFrame(pdf, "ord long, kind string, value string")
         # One entry per task where possible: a file is the unit of reading.

@@ -97,6 +97,17 @@ class _Reader:
             self._fetcher = Fetcher(self.opts.fetch or FetchOptions(max_bytes=self.opts.max_bytes))
         return self._fetcher
 
+    def entry(self, entry: Path | str | InputError) -> Iterator[Item]:
+        """The items of one walked entry: a file, an http(s) URL, an fsspec URL, or an error."""
+        if isinstance(entry, InputError):
+            yield entry
+        elif is_url(entry):
+            yield from self.url(str(entry))
+        elif isinstance(entry, str):
+            yield from self.remote(entry)
+        else:
+            yield from self.file(entry)
+
     # --- URLs -------------------------------------------------------------------------
     def url(self, url: str, base: Fields | None = None, *, feeds: bool = True) -> Iterator[Article | InputError]:
         try:
@@ -268,27 +279,12 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path | str | InputError]:
 
 def iter_input(entry: Path | str | InputError, opts: IngestOptions | None = None) -> Iterator[Item]:
     """The items of one entry of :func:`expand_inputs`."""
-    reader = _Reader(opts or IngestOptions())
-    if isinstance(entry, InputError):
-        yield entry
-    elif is_url(entry):
-        yield from reader.url(str(entry))
-    elif isinstance(entry, str):
-        yield from reader.remote(entry)
-    else:
-        yield from reader.file(entry)
+    yield from _Reader(opts or IngestOptions()).entry(entry)
 
 
 def iter_inputs(paths: Iterable[str | Path], opts: IngestOptions | None = None) -> Iterator[Item]:
     """Every article, error and skipped file under ``paths`` (files, folders, globs, http(s)
     URLs and fsspec URLs), in order."""
-    reader = _Reader(opts or IngestOptions())
-    for item in _walk(paths):
-        if isinstance(item, InputError):
-            yield item
-        elif is_url(item):
-            yield from reader.url(str(item))
-        elif isinstance(item, str):
-            yield from reader.remote(item)
-        else:
-            yield from reader.file(item)
+    reader = _Reader(opts or IngestOptions())  # one reader: its fetcher paces requests per host
+    for entry in _walk(paths):
+        yield from reader.entry(entry)
