@@ -87,3 +87,23 @@ def test_evidence_points_at_the_text_it_came_from(seed_articles: dict[str, Artic
             if ev.span is not None:
                 assert ev.value.split("T")[0].split(",")[0] in a.text[ev.span.start : ev.span.end] \
                     or ev.name == "published_at", (ev, a.text[ev.span.start : ev.span.end])
+
+
+def test_a_teaser_on_its_marker_line_is_cut_but_prose_about_reading_is_not(seed_articles: dict[str, Article]) -> None:
+    """"Read more: <another seed's headline>" pasted into a seed is a related link; the seed's
+    own body lines stay, and so does a body sentence that only starts like a marker."""
+    from dataclasses import replace
+
+    from unspun.stages.clean import clean_article
+
+    names = sorted(seed_articles)
+    host, other = seed_articles[names[2]], seed_articles[names[3]]
+    assert other.title
+    body = host.clean_text.split("\n")
+    teasers = [f"Read more: {other.title}", f"Related: {other.title}"]
+    prose = "See also how " + body[0][0].lower() + body[0][1:]  # a sentence, not a marker line
+    text = "\n".join([body[0], teasers[0], *body[1:3], teasers[1], prose, *body[3:]])
+    cleaned = clean_article(replace(host, text=text, clean_text=None, removals=(), metadata=()))
+    cut = {r.text.strip(): r.reason for r in cleaned.removals}
+    assert all(cut.get(t) == "related_link" for t in teasers), cut
+    assert prose in cleaned.clean_text and body[1] in cleaned.clean_text

@@ -67,6 +67,8 @@ _SHARE = re.compile(r"^(?:share(?: this(?: article| story)?)?(?: on \w+)?|tweet|
 _SUBSCRIBE = re.compile(r"\b(?:sign up (?:for|to) (?:our|the) .{0,30}newsletter|subscribe to (?:our|the) .{0,30}(?:newsletter|channel)|get (?:our|the) .{0,30}newsletter|newsletter sign[- ]?up)\b", re.I)
 _COOKIE = re.compile(r"\b(?:we use cookies|this (?:site|website) uses cookies|accept (?:all )?cookies|cookie (?:policy|settings|preferences))\b", re.I)
 _PAYWALL = re.compile(r"\b(?:subscribe (?:now )?to (?:continue|keep) reading|already a subscriber|this (?:article|content) is (?:only )?(?:for|available to) (?:subscribers|members)|to continue reading,? (?:please )?(?:subscribe|log in|sign in))\b", re.I)
+# A marker with the teaser on the same line: "Read more: <headline or link>", "Related: ...".
+_RELATED_INLINE = re.compile(r"^(?:related(?: (?:articles?|stories|news|coverage))?|read (?:more|also|next)|see also|also read)\s*:\s+\S", re.I)
 _RELATED = re.compile(r"^(?:you (?:may|might) also (?:like|be interested in)|related(?: (?:articles?|stories|news|content|coverage|reading))?|read (?:more|also|next)|see also|more (?:from|on|stories)\b.{0,40}|recommended(?: for you| stories)?|most (?:read|popular|viewed)|trending(?: now)?|what to read next|don't miss)\s*[:.!»>-]*$", re.I)
 
 # A line is "headline-like" when it is short and does not end like a sentence: 25 words
@@ -107,7 +109,8 @@ def _single_line_reason(line: str, title_key: str | None) -> str | None:
     sentence that happens to mention cookies or newsletters is not cut:
 
     * prompts ("Share", "Leave a comment") are a few words: 8;
-    * related-article markers ("You may also like") and photo credits: 10;
+    * related-article markers ("You may also like") and photo credits: 10; a marker with its
+      teaser on the same line ("Read more: <headline>"): 25, a headline's length;
     * headline-like alternate titles: 30, the longest headline form seen in the seeds and L3S;
     * subscribe, cookie and paywall notices run to one or two sentences: 30-40;
     * captions with a credit run up to a short paragraph: 70 words.
@@ -133,6 +136,8 @@ def _single_line_reason(line: str, title_key: str | None) -> str | None:
     if n_words <= 40 and _PAYWALL.search(s):
         return "paywall_notice"
     if n_words <= 10 and _RELATED.match(s):
+        return "related_link"
+    if n_words <= 25 and _RELATED_INLINE.match(s):
         return "related_link"
     if n_words <= 10 and not s.endswith(".") and (
         (_PHOTO_CREDIT.match(s) and ("/" not in s or _PICTURE_AGENCY.search(s))) or _AGENCY_ONLY.match(s)
