@@ -50,6 +50,31 @@ def test_any_order_gives_the_same_stories(ecb_features: dict[str, StoryFeatures]
     assert cluster.cluster_edges(shuffled, edges, CFG) == expected
 
 
+
+def test_batch_scores_equal_pair_scores_in_any_batch(ecb_features: dict[str, StoryFeatures]) -> None:
+    """edges_for scores candidate pairs in bulk: each score equals similarity() for that pair,
+    whatever other pairs share its batch, and a mixed batch (parsed and unparsed, with and
+    without vectors, full dates, years and none) takes each channel's branch per pair."""
+    from dataclasses import replace
+
+    feats = dict(ecb_features)
+    ids = sorted(feats)
+    for k, i in enumerate(ids[::3]):  # strip parser, vector or anchor from a third of them
+        f = feats[i]
+        feats[i] = [replace(f, entities={}, parsed=False), replace(f, dense=""), replace(f, anchor=None),
+                    replace(f, anchor=(f.anchor or "2011")[:4])][k % 4]
+    pairs = cluster.candidate_pairs(feats)
+    assert len(pairs) > 1000
+    loose = replace(CFG, edge_floor=-10.0)
+    bulk = cluster.edges_for(pairs, feats, loose)
+    assert [(a, b) for a, b, _ in bulk] == pairs
+    assert all(s == cluster.similarity(feats[a], feats[b], CFG) for a, b, s in bulk)
+    some = random.Random(3).sample(pairs, 300)
+    alone = {(a, b): s for a, b, s in cluster.edges_for(some, feats, loose)}
+    assert all(alone[(a, b)] == s for a, b, s in bulk if (a, b) in alone)
+    assert {(a, b) for a, b, s in bulk if s >= CFG.edge_floor} == {(a, b) for a, b, _ in cluster.edges_for(pairs, feats, CFG)}
+
+
 def test_stories_are_mostly_pure_and_do_group(ecb_features: dict[str, StoryFeatures]) -> None:
     event = {a.id: str(r["event"]) for r, a in _ecb({1, 3, 4, 8, 12})}
     groups = cluster.cluster_features(ecb_features, CFG)
