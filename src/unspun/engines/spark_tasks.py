@@ -144,10 +144,9 @@ def story_task(cfg: PipelineConfig) -> Callable[[pd.DataFrame, pd.DataFrame], pd
             return pd.DataFrame([], columns=["kind", "id", "data"])
         order = sorted(range(len(arts_pdf)), key=lambda i: str(arts_pdf["id"].iloc[i]))
         arts = {str(arts_pdf["id"].iloc[i]): from_json(Article, json.loads(arts_pdf["article"].iloc[i])) for i in order}
-        facts: list[Fact] = []
+        facts_of: dict[str, list[Fact]] = {}
         for i in order:
-            facts += [from_json(Fact, x) for x in json.loads(arts_pdf["facts"].iloc[i])]
-        facts.sort(key=lambda f: f.id)
+            facts_of[str(arts_pdf["id"].iloc[i])] = [from_json(Fact, x) for x in json.loads(arts_pdf["facts"].iloc[i])]
         edges: list[tuple[str, str, float]] = []
         pairs: list[tuple[str, str, str, float]] = []
         for a, b, kind, score in zip(links_pdf["a"], links_pdf["b"], links_pdf["kind"], links_pdf["score"], strict=True):
@@ -160,7 +159,8 @@ def story_task(cfg: PipelineConfig) -> Callable[[pd.DataFrame, pd.DataFrame], pd
         encoder = sentence_encoder() if cfg.semantic else None
         for story in stories:
             members = {m: arts[m] for m in story.article_ids}
-            found = [f for f in facts if f.article_id in members]
+            # Per story, not a scan of the component's facts: a large component has many stories.
+            found = sorted((f for m in members for f in facts_of[m]), key=lambda f: f.id)
             outputs = story_outputs(story, members, found, links, cfg, encoder)
             rows.append({"kind": "story", "id": story.id, "data": dumps(story)})
             rows.append({"kind": "outputs", "id": story.id, "data": outputs_to_json(outputs)})

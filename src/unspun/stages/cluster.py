@@ -393,8 +393,9 @@ class _Table:
             if v is not None:
                 self.dense[k, : v.shape[0]] = v
         # Time anchors: a day number for full dates (-1 when unparseable), the year text's code.
-        self.full = np.array([bool(f.anchor) and len(f.anchor or "") >= 10 for f in fs], dtype=bool)
-        self.day = np.array([_day(f.anchor) if f.anchor and len(f.anchor) >= 10 else -1 for f in fs], dtype=np.int64)
+        self.full = np.array([len(f.anchor or "") >= 10 for f in fs], dtype=bool)
+        self.day = np.array([_day(f.anchor or "") if full else -1 for f, full in zip(fs, self.full.tolist(), strict=True)],
+                            dtype=np.int64)
         years = {y: k for k, y in enumerate(sorted({f.anchor[:4] for f in fs if f.anchor}))}
         self.year = np.array([years[f.anchor[:4]] if f.anchor else -1 for f in fs], dtype=np.int64)
 
