@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from dataclasses import replace
+from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import DATA
+from unspun.pipeline import PipelineConfig, run_items
 from unspun.records import Article
 from unspun.stages import brief as brief_stage
 from unspun.stages import citecheck, cluster, crosscheck, dedup, facts, provenance
 from unspun.stages.clean import clean_article
 from unspun.stages.ingest import article_from_text
+from unspun.storage.sqlite import SQLiteStore
 
 CFG = dedup.DedupConfig()
 
@@ -40,6 +49,71 @@ def test_near_duplicates_are_found_and_independent_reports_are_not(seed_articles
     others = [a for n, a in seed_articles.items() if n != "003_e157552f8d2aabdd.txt"]
     for other in others:
         assert dedup.jaccard_estimate(sa, dedup.signature(other, CFG)) < 0.2
+
+
+def _real_texts() -> list[str]:
+    texts = [json.loads(line)["text"] for line in (DATA / "ecbplus/ecbplus-topics-1-35.jsonl").open(encoding="utf-8")][:400]
+    with (DATA / "semeval2022-t8/pairs-dev.csv").open(encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            if i % 3 == 0:  # every language pair, a third of them
+                texts += [row["text1"], row["text2"]]
+    return texts
+
+
+def test_fast_shingle_words_equal_their_definition_on_real_text_in_many_scripts() -> None:
+    # The byte path (split on ASCII, fold only non-ASCII words) against the definition: one
+    # fold of the whole text, apostrophes dropped, the letter-and-digit runs.
+    texts = _real_texts()
+    assert sum(not t.isascii() for t in texts) > 100
+    for text in texts:
+        expected = dedup._fold_words(text)
+        got = [w if isinstance(w, str) else w.decode("utf-8") for w in dedup._tokens(text)]
+        assert got == expected, text[:80]
+
+
+@given(st.lists(st.sampled_from(["Vučić", "don’t", "don't", "ŞİMDİ", "naïve", "—", "“quoted”", "x_y", "٣٤", "東京",
+                                 "Straße", "é", "\u0301", "½", "\xa0", " ", "\n", "A.B", "…", "42,5", "ﬁne"]), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_fast_shingle_words_equal_their_definition_on_mixed_scripts(parts: list[str]) -> None:
+    for joiner in ("", " "):
+        text = joiner.join(parts)
+        got = [w if isinstance(w, str) else w.decode("utf-8") for w in dedup._tokens(text)]
+        assert got == dedup._fold_words(text)
+
+
+def test_signatures_estimate_shingle_jaccard_and_quote_style_does_not_matter(seed_articles: dict[str, Article]) -> None:
+    src = seed_articles["003_e157552f8d2aabdd.txt"]
+    curly = _variant(src, src.clean_text.replace("'", "\u2019"), "#curly")
+    assert dedup.signature(curly, CFG) == dedup.signature(src, CFG)
+    # Halving the text: the estimate follows the exact shingle Jaccard of the two texts.
+    half = _variant(src, src.clean_text[: len(src.clean_text) // 2], "#half")
+    a, b = dedup.shingle_set(src.clean_text, 5), dedup.shingle_set(half.clean_text, 5)
+    exact = len(a & b) / len(a | b)
+    assert 0.25 < exact < 0.75
+    assert abs(dedup.jaccard_estimate(dedup.signature(src, CFG), dedup.signature(half, CFG)) - exact) < 0.12
+    # Word order inside a shingle counts: the same words reversed share no shingle.
+    backwards = _variant(src, " ".join(reversed(src.clean_text.split())), "#backwards")
+    assert dedup.jaccard_estimate(dedup.signature(src, CFG), dedup.signature(backwards, CFG)) < 0.05
+
+
+def test_a_store_signed_the_old_way_is_resigned_and_still_finds_copies(seed_articles: dict[str, Article],
+                                                                        tmp_path: Path) -> None:
+    cfg = PipelineConfig(semantic=False, parser=False)
+    src = seed_articles["003_e157552f8d2aabdd.txt"]
+    lines = src.clean_text.split("\n")
+    copy = article_from_text("copy-site", "\n".join(lines[:6] + lines[7:]).replace("Kirby said", "Kirby told reporters"),
+                             key="copy-site")
+    with SQLiteStore(tmp_path / "old.db") as store:
+        run_items([src], store, cfg)
+        # What an older unspun left behind: band keys without the scheme prefix, from
+        # signatures made another way, that no new key can ever equal.
+        old = tuple(range(CFG.num_perm))
+        store.replace_signature(src.id, old, [f"{b}:{b:016x}" for b in range(9)])
+        summary = run_items([copy], store, cfg)
+        assert summary.new_articles == 1
+        assert store.ids_with_band_scheme_other_than(dedup.BAND_SCHEME) == []
+        assert [(link.article_id, link.canonical_id, link.kind) for link in store.duplicate_links()] == [
+            (copy.id, src.id, "near")]
 
 
 def test_exact_key_ignores_case_spacing_and_quote_style(seed_articles: dict[str, Article]) -> None:

@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from pgserver import PostgresServer
 from unspun.errors import StoreError
 from unspun.pipeline import PipelineConfig, process_article
 from unspun.records import Article, DuplicateLink, InputError, Story, dumps, to_json
+from unspun.stages import dedup
 from unspun.stages.ingest import iter_inputs
 from unspun.storage import PostgresStore, SQLiteStore, Store, StoryOutputs
 from unspun.storage.base import StoryFilter
@@ -63,6 +65,17 @@ def test_article_round_trip_with_facts_and_index(store: Store, processed: list) 
     assert store.ids_with_story_keys([*list(index.features.keys[:3]), "w:no-such-key"]) == [art.id]
     assert store.edges_touching([art.id]) == []
     assert store.get_article("a_missing") is None
+
+
+def test_a_signature_from_an_older_scheme_is_found_and_replaced(store: Store, processed: list) -> None:
+    (art, facts, index), (other, ofacts, oindex) = processed[0], processed[1]
+    store.add_article(art, facts, index)
+    store.add_article(other, ofacts, replace(oindex, band_keys=("0:deadbeef", "1:cafe")))
+    assert store.ids_with_band_scheme_other_than(dedup.BAND_SCHEME) == [other.id]
+    store.replace_signature(other.id, oindex.signature, oindex.band_keys)
+    assert store.ids_with_band_scheme_other_than(dedup.BAND_SCHEME) == []
+    assert store.index(other.id) == oindex
+    assert store.ids_with_band_keys(["0:deadbeef"]) == []
 
 
 def test_adding_an_article_twice_changes_nothing(store: Store, processed: list) -> None:

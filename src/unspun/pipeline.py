@@ -44,7 +44,8 @@ from .steps import PipelineConfig, process_article, story_outputs
 from .storage.base import ArticleIndex, Store, outputs_from_json
 
 __all__ = [
-    "PipelineConfig", "Progress", "RunSummary", "load_outputs", "outlet_profiles", "process_article", "run", "run_items", "update_stories",
+    "PipelineConfig", "Progress", "RunSummary", "load_outputs", "outlet_profiles", "process_article", "resign_stale", "run",
+    "run_items", "update_stories",
 ]
 
 
@@ -91,10 +92,25 @@ class RunSummary:
         }
 
 
+def resign_stale(store: Store, cfg: PipelineConfig) -> int:
+    """Re-sign articles stored with an older MinHash scheme, so new articles meet them in the
+    LSH index again (their band keys would never match).  Returns how many were re-signed."""
+    bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
+    stale = store.ids_with_band_scheme_other_than(dedup.BAND_SCHEME)
+    for aid in stale:
+        article = store.get_article(aid)
+        if article is not None:
+            sig = dedup.signature(article, cfg.dedup)
+            store.replace_signature(aid, sig, dedup.band_keys(sig, bands, rows))
+    return len(stale)
+
+
 def _group_pending(store: Store, cfg: PipelineConfig) -> int:
     """Dedup and cluster the pending articles against the store, recomputing only the
     connected components they touch (see stages/cluster for why that equals a full run)."""
     pending = store.pending_ids()
+    if pending:
+        resign_stale(store, cfg)
     if not pending:
         return 0
     mine = store.story_features(pending)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from ..records import Article, DuplicateLink
-from ..textutil import normalize_for_hash, words
+from ..textutil import fold, normalize_for_hash
 
 __all__ = [
+    "BAND_SCHEME",
     "DedupConfig",
     "band_keys",
     "canonical_order",
@@ -25,6 +30,7 @@ __all__ = [
     "exact_key",
     "jaccard_estimate",
     "lsh_params",
+    "shingle_hashes",
     "shingle_set",
     "shingles",
     "signature",
@@ -47,9 +53,67 @@ def exact_key(article: Article) -> str:
     return hashlib.sha256(normalize_for_hash(article.clean_text or article.text).encode()).hexdigest()[:32]
 
 
+# Shingle words: letters and digits, folded, with apostrophes dropped ("don't" and "don’t" both
+# read "dont"), so a copy that swapped its quote marks keeps its shingles.  Defined as
+# ``_SHINGLE_WORD.findall(fold(text))`` without apostrophes; :func:`_tokens` gets the same list
+# faster by splitting UTF-8 bytes and folding only the words that are not ASCII.
+_SHINGLE_WORD = re.compile(r"[^\W_]+")
+_APOSTROPHES = ("'", "\u2019")
+# Bytes: ASCII letters and digits stay, every other ASCII byte separates, non-ASCII bytes stay
+# for the per-word fold.
+_BYTE_WORDS = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c >= 128) else 32 for c in range(256))
+# The non-ASCII punctuation of English news, replaced before the split: with them gone most
+# articles are pure ASCII and need no fold at all.
+_WIDE = ((b"\xe2\x80\x99", b""), (b"\xe2\x80\x98", b" "), (b"\xe2\x80\x9c", b" "), (b"\xe2\x80\x9d", b" "),
+         (b"\xe2\x80\x94", b" "), (b"\xe2\x80\x93", b" "), (b"\xc2\xa0", b" "), (b"\xe2\x80\xa6", b" "))
+
+
+_HIGH = re.compile(rb"[\x80-\xff]+")
+
+
+def _fold_words(text: str) -> list[str]:
+    folded = fold(text)
+    for a in _APOSTROPHES:
+        folded = folded.replace(a, "")
+    return _SHINGLE_WORD.findall(folded)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_word(word: bytes) -> tuple[bytes, ...]:
+    # Names with diacritics recur in every copy of a story: each is folded once.
+    return tuple(w.encode("utf-8") for w in _fold_words(word.decode("utf-8")))
+
+
+def _tokens(text: str) -> list[bytes] | list[str]:
+    """The shingle words of ``text`` (see ``_SHINGLE_WORD``), as UTF-8 bytes or as text: rensa
+    hashes a word the same either way."""
+    raw = text.encode("utf-8")
+    if len(raw) - len(text) > len(text) // 20:
+        # Mostly another script: one fold over the whole text beats folding word by word.
+        return _fold_words(text)
+    if text.isascii():
+        return raw.lower().translate(_BYTE_WORDS, b"'").split()
+    for wide, narrow in _WIDE:
+        raw = raw.replace(wide, narrow)
+    raw = raw.lower().translate(_BYTE_WORDS, b"'")
+    # Only the words holding a non-ASCII byte are decoded and folded, in place.
+    parts: list[bytes] = []
+    done = 0
+    for m in _HIGH.finditer(raw):
+        if m.start() < done:
+            continue  # inside a word already folded
+        start = raw.rfind(b" ", 0, m.start()) + 1
+        end = raw.find(b" ", m.end())
+        end = len(raw) if end < 0 else end
+        parts += (raw[done:start], b" ".join(_fold_word(raw[start:end])))
+        done = end
+    parts.append(raw[done:])
+    return b" ".join(parts).split()
+
+
 def shingle_set(text: str, k: int) -> set[str]:
-    """The text's distinct runs of ``k`` words (the whole text when it is shorter)."""
-    toks = words(text)
+    """The text's distinct runs of ``k`` shingle words (the whole text when it is shorter)."""
+    toks = [w if isinstance(w, str) else w.decode("utf-8") for w in _tokens(text)]
     if len(toks) <= k:
         return {" ".join(toks)}
     # zip over shifted views builds each k-gram without slicing the token list per position.
@@ -61,13 +125,39 @@ def shingles(text: str, k: int) -> list[str]:
     return sorted(shingle_set(text, k))
 
 
-def signature(article: Article, cfg: DedupConfig) -> tuple[int, ...]:
+# Odd 64-bit multipliers, one per position in a shingle: a shingle's hash is its words' hashes
+# times their positions' multipliers, summed, so "a b" and "b a" differ.  Word hashes are
+# already uniform 64-bit values (rensa's), so the sum is too; rensa's permutations do the rest.
+_POSITION = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+                      0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9], dtype=np.uint64)
+
+
+def shingle_hashes(text: str, k: int) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash per run of ``k`` shingle words, repeats included (MinHash keeps minima,
+    so a repeat changes nothing).  Words are hashed by rensa and combined in numpy, so no
+    shingle string is ever built: that was most of the cost of a signature."""
     import rensa  # the Rust extension loads in milliseconds, but only runs that dedup need it
 
-    m = rensa.RMinHash(num_perm=cfg.num_perm, seed=cfg.seed)
-    # MinHash takes the least hash per permutation, so the order shingles come in is irrelevant.
-    m.update(list(shingle_set(article.clean_text or article.text, cfg.shingle)))
-    return tuple(m.digest())
+    toks = _tokens(text)
+    if k > len(_POSITION):
+        raise ValueError(f"shingles of at most {len(_POSITION)} words are supported, not {k}")
+    h = np.asarray(rensa.RMinHash.hash_token_sets([toks])[0] if toks else [], dtype=np.uint64)
+    width = min(k, len(h))
+    n = max(1, len(h) - k + 1)
+    acc = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(width):
+            acc += h[j : j + n] * _POSITION[j]
+    return acc
+
+
+def signature(article: Article, cfg: DedupConfig) -> tuple[int, ...]:
+    import rensa
+
+    h = shingle_hashes(article.clean_text or article.text, cfg.shingle)
+    digest = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        h, np.array([0, len(h)], dtype=np.uint64), num_perm=cfg.num_perm, seed=cfg.seed)
+    return tuple(digest.to_rows()[0])
 
 
 def _integral(f: object, a: float, b: float, steps: int = 200) -> float:
@@ -94,13 +184,16 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return best[1], best[2]
 
 
+# Band keys name their scheme, so keys from signatures made another way never meet these.
+BAND_SCHEME = "m2"
+
+
 def band_keys(sig: Sequence[int], bands: int, rows: int) -> list[str]:
     """One key per band; two signatures that share a key are candidate duplicates."""
-    out = []
-    for b in range(bands):
-        chunk = ",".join(map(str, sig[b * rows : (b + 1) * rows]))
-        out.append(f"{b}:{hashlib.blake2b(chunk.encode(), digest_size=8).hexdigest()}")
-    return out
+    raw = np.asarray(sig[: bands * rows], dtype="<u8").tobytes()
+    width = rows * 8
+    return [f"{BAND_SCHEME}:{b}:{hashlib.blake2b(raw[b * width : (b + 1) * width], digest_size=8).hexdigest()}"
+            for b in range(bands)]
 
 
 def jaccard_estimate(a: Sequence[int], b: Sequence[int]) -> float:

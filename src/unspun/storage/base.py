@@ -163,6 +163,14 @@ class Store(ABC):
     def ids_with_band_keys(self, keys: Sequence[str]) -> list[str]: ...
 
     @abstractmethod
+    def ids_with_band_scheme_other_than(self, scheme: str) -> list[str]:
+        """Articles with an LSH band key not of the form ``scheme:...`` (signed another way)."""
+
+    @abstractmethod
+    def replace_signature(self, article_id: str, signature: Sequence[int], band_keys: Sequence[str]) -> None:
+        """Swap an article's MinHash signature and band keys (its dedup pairs stay)."""
+
+    @abstractmethod
     def ids_with_story_keys(self, keys: Sequence[str]) -> list[str]:
         """Articles filed under any of these clustering blocking keys."""
 

@@ -147,6 +147,19 @@ class SQLStore(Store):
     def ids_with_band_keys(self, keys: Sequence[str]) -> list[str]:
         return sorted({r[0] for r in self._chunked("SELECT article_id FROM lsh_bands WHERE band_key IN (?)", keys)})
 
+    def ids_with_band_scheme_other_than(self, scheme: str) -> list[str]:
+        # substr, not LIKE: a scheme is a literal prefix, never a pattern.
+        rows = self._exec("SELECT DISTINCT article_id FROM lsh_bands WHERE substr(band_key, 1, ?) <> ?",
+                          (len(scheme) + 1, scheme + ":")).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def replace_signature(self, article_id: str, signature: Sequence[int], band_keys: Sequence[str]) -> None:
+        with self._tx():
+            self._exec("UPDATE article_index SET signature=? WHERE article_id=?", (json.dumps(list(signature)), article_id))
+            self._exec("DELETE FROM lsh_bands WHERE article_id=?", (article_id,))
+            self._many("INSERT INTO lsh_bands(band_key, article_id) VALUES (?,?) ON CONFLICT DO NOTHING",
+                       [(k, article_id) for k in band_keys])
+
     def _chunked(self, sql: str, ids: Iterable[str]) -> list[Any]:
         """Rows of ``sql`` whose ``IN (?)`` takes the sorted ids, 500 at a time (SQLite caps
         bound parameters)."""
