@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -55,7 +57,6 @@ def test_batch_scores_equal_pair_scores_in_any_batch(ecb_features: dict[str, Sto
     """edges_for scores candidate pairs in bulk: each score equals similarity() for that pair,
     whatever other pairs share its batch, and a mixed batch (parsed and unparsed, with and
     without vectors, full dates, years and none) takes each channel's branch per pair."""
-    from dataclasses import replace
 
     feats = dict(ecb_features)
     ids = sorted(feats)
@@ -73,6 +74,25 @@ def test_batch_scores_equal_pair_scores_in_any_batch(ecb_features: dict[str, Sto
     alone = {(a, b): s for a, b, s in cluster.edges_for(some, feats, loose)}
     assert all(alone[(a, b)] == s for a, b, s in bulk if (a, b) in alone)
     assert {(a, b) for a, b, s in bulk if s >= CFG.edge_floor} == {(a, b) for a, b, _ in cluster.edges_for(pairs, feats, CFG)}
+
+
+def test_dense_dots_by_matrix_product_equal_pairwise_sums(ecb_features: dict[str, StoryFeatures]) -> None:
+    # Stored vectors are float16 values, so a BLAS product over many pairs at once gives each
+    # pair exactly the float64 pairwise sum that similarity() takes; both paths, every pair.
+    ids = sorted(ecb_features)[:250]
+    table = cluster._Table(ids, ecb_features, CFG)
+    assert table.exact_order_free
+    x, y = np.triu_indices(len(ids), 1)
+    by_product = table._dense_dots(x, y)
+    table.exact_order_free = False
+    by_rows = table._dense_dots(x, y)
+    vecs = [cluster.dense_of(ecb_features[i]) for i in ids]
+    expected = np.array([cluster._dot(vecs[a], vecs[b]) for a, b in zip(x.tolist(), y.tolist(), strict=True)])
+    assert np.array_equal(by_product, expected) and np.array_equal(by_rows, expected)
+    # A long vector (an encoder that does not normalize) could round in a sum: rows path only.
+    long = dict(ecb_features)
+    long[ids[0]] = replace(long[ids[0]], dense=cluster._pack(10 * vecs[0]))
+    assert not cluster._Table(ids, long, CFG).exact_order_free
 
 
 def test_stories_are_mostly_pure_and_do_group(ecb_features: dict[str, StoryFeatures]) -> None:
@@ -97,11 +117,50 @@ def test_average_link_on_a_sparse_graph() -> None:
     assert cluster.average_link("abcd", strong, 0.41) == [["a", "b", "c", "d"]]
 
 
+def _naive_average_link(nodes: list[str], edges: list[tuple[str, str, float]], threshold: float) -> list[list[str]]:
+    """The definition, recomputed from scratch at every step: the oracle for the fast one."""
+    score = {frozenset((a, b)): s for a, b, s in edges}
+    clusters = [[n] for n in sorted(nodes)]
+    while True:
+        best: tuple[float, str, str] | None = None
+        for i, p in enumerate(clusters):
+            for q in clusters[i + 1 :]:
+                mean = sum(score.get(frozenset((a, b)), 0.0) for a in p for b in q) / (len(p) * len(q))
+                key = (-mean, min(p[0], q[0]), max(p[0], q[0]))
+                if mean >= threshold and (best is None or key < best):
+                    best = key
+        if best is None:
+            return sorted(clusters)
+        p = next(c for c in clusters if c[0] == best[1])
+        q = next(c for c in clusters if c[0] == best[2])
+        clusters = [c for c in clusters if c is not p and c is not q] + [sorted(p + q)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9), st.integers(1, 16)), max_size=40))
+def test_average_link_and_its_components_follow_the_definition(raw: list[tuple[int, int, int]]) -> None:
+    # Scores are sixteenths, so every sum is exact and the oracle's order of adding is moot.
+    nodes = [f"n{i}" for i in range(10)]
+    edges = sorted({(f"n{min(a, b)}", f"n{max(a, b)}"): k / 16 for a, b, k in raw if a != b}.items())
+    flat = [(a, b, s) for (a, b), s in edges]
+    expected = _naive_average_link(nodes, flat, 0.4)
+    assert cluster.average_link(nodes, flat, 0.4) == expected
+    assert cluster.cluster_edges(nodes, flat, replace(CFG, threshold=0.4)) == expected
+
+
 def test_blocking_keys_and_channels_degrade_without_models() -> None:
     (_, art), *_ = _ecb({1})
     bare = cluster.features(art, None, None, CFG)
     assert bare.dense == "" and not bare.parsed and bare.entities == {}
     assert all(k.startswith("w:") for k in bare.keys) and 0 < len(bare.keys) <= CFG.block_keys
+    # Embedding bands, when configured, file an article under its sign-bit groups too; off by
+    # default, so a vector adds no key.
+    vec = np.random.default_rng(1).standard_normal(64).astype(np.float32)
+    vec /= np.linalg.norm(vec)
+    assert cluster.features(art, vec, None, CFG).keys == bare.keys
+    banded = cluster.features(art, vec, None, replace(CFG, dense_bands=4, dense_rows=8))
+    assert sorted(k[:3] for k in banded.keys if not k.startswith("w:")) == ["d0:", "d1:", "d2:", "d3:"]
+    assert len(banded.keys) == len(bare.keys) + 4
     # with only the word channels left, an article scores 1 against itself (plus the time bonus
     # when it has a time anchor)
     bonus = CFG.time_bonus if bare.anchor else 0.0
