@@ -534,43 +534,56 @@ def average_link(nodes: Iterable[str], edges: Iterable[tuple[str, str, float]], 
     neighbours) get a fresh entry; every other pair of the merged cluster can only have lost
     mean, so its old entry is an upper bound, and it is re-filed at its current mean when it
     reaches the top.  The top entry that is current is therefore the best pair, as if every
-    pair had been re-filed after every merge (which cost most of the time on big stories).
+    pair had been re-filed after every merge.  A merge folds the cluster with fewer
+    neighbours into the one with more (a cluster is held under a handle, and known by its
+    smallest member), so a big story absorbing articles one by one costs each article's
+    neighbours, not the story's, every time.
     """
-    members: dict[str, list[str]] = {n: [n] for n in sorted(set(nodes))}
-    size = dict.fromkeys(members, 1)
-    sums: dict[str, dict[str, float]] = {n: {} for n in members}
+    handles = sorted(set(nodes))
+    members: dict[str, list[str]] = {n: [n] for n in handles}
+    name = {n: n for n in handles}  # handle -> smallest member: the id ties are broken by
+    size = dict.fromkeys(handles, 1)
+    sums: dict[str, dict[str, float]] = {n: {} for n in handles}
     for a, b, s in sorted(edges):
-        if a in members and b in members and a != b:
+        if a in sums and b in sums and a != b:
             sums[a][b] = sums[a].get(b, 0.0) + s
             sums[b][a] = sums[b].get(a, 0.0) + s
-    heap = [(-round(v, 9), x, y) for x in sums for y, v in sums[x].items() if x < y and v >= threshold]
+    heap = [(-round(v, 9), x, y, x, y) for x in sums for y, v in sums[x].items() if x < y and v >= threshold]
     heapq.heapify(heap)
 
-    def push(x: str, y: str) -> None:
-        mean = sums[x][y] / (size[x] * size[y])
+    def push(h: str, g: str) -> None:
+        mean = sums[h][g] / (size[h] * size[g])
         if mean >= threshold:
-            heapq.heappush(heap, (-round(mean, 9), min(x, y), max(x, y)))
+            if name[h] > name[g]:
+                h, g = g, h
+            heapq.heappush(heap, (-round(mean, 9), name[h], name[g], h, g))
 
     while heap:
-        neg, x, y = heapq.heappop(heap)
-        if x not in members or y not in members or y not in sums[x]:
+        neg, lo, hi, h, g = heapq.heappop(heap)
+        if h not in sums or g not in sums or g not in sums[h]:
             continue
-        if round(sums[x][y] / (size[x] * size[y]), 9) != -neg:
-            push(x, y)  # stale: re-filed at its current mean, if that still reaches the threshold
+        if name[h] != lo or name[g] != hi or round(sums[h][g] / (size[h] * size[g]), 9) != -neg:
+            push(h, g)  # stale: re-filed as it is now, if it still reaches the threshold
             continue
-        # The merged cluster keeps the smaller id (x < y), so its key is its smallest member.
-        members[x] += members.pop(y)
-        size[x] += size.pop(y)
-        ny = sums.pop(y)
-        ny.pop(x, None)
-        sums[x].pop(y, None)
-        grew = sorted(ny)
+        keep, gone = (h, g) if len(sums[h]) >= len(sums[g]) else (g, h)
+        moved = sums.pop(gone)
+        moved.pop(keep, None)
+        sums[keep].pop(gone, None)
+        grew = sorted(moved)
         for z in grew:
-            sums[x][z] = sums[x].get(z, 0.0) + ny[z]
-            sums[z].pop(y, None)
-            sums[z][x] = sums[x][z]
+            # The same two sums added as when the smaller id's cluster absorbed the other
+            # (addition commutes exactly), so every mean is what a fixed order would give.
+            sums[keep][z] = sums[keep].get(z, 0.0) + moved[z]
+            sums[z].pop(gone, None)
+            sums[z][keep] = sums[keep][z]
+        members[keep] += members.pop(gone)
+        size[keep] += size.pop(gone)
+        smallest = min(name[keep], name.pop(gone))
+        if smallest != name[keep]:
+            name[keep] = smallest
+            grew = sorted(sums[keep])  # its entries carry the old name: all re-filed
         for z in grew:
-            push(x, z)
+            push(keep, z)
     return sorted((sorted(g) for g in members.values()), key=lambda g: g[0])
 
 
