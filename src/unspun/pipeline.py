@@ -141,20 +141,22 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
     for a, b, _, _ in pairs.values():
         scored[(a, b)] = (a, b, 1.0)
     new_edges = sorted(scored.values())
-    # Everything connected to a pending article, through stored and new edges.
+    # Everything a pending article can share a story with: its component through stored and
+    # new edges at or above the merge threshold (clusters never span two such components, see
+    # cluster.cluster_edges), with every edge of those articles so each mean is whole.
     touched: set[str] = set(pending)
     frontier = set(pending)
     edges: set[tuple[str, str, float]] = set(new_edges)
     while frontier:
         found = store.edges_touching(frontier) + [e for e in new_edges if e[0] in frontier or e[1] in frontier]
         edges.update(found)
-        frontier = {x for a, b, _ in found for x in (a, b)} - touched
+        frontier = {x for a, b, s in found if s >= cfg.cluster.threshold for x in (a, b)} - touched
         touched |= frontier
     groups = cluster.cluster_edges(sorted(touched), sorted(edges), cfg.cluster)
     kept = [s for s in store.stories() if not touched.intersection(s.article_ids)]
     stories = kept + cluster.make_stories(groups, store.articles(touched))
-    articles = store.articles()
-    links = dedup.duplicate_links(articles, store.duplicate_pairs() + list(pairs.values()))
+    all_pairs = store.duplicate_pairs() + list(pairs.values())
+    links = dedup.duplicate_links(store.articles({x for p in all_pairs for x in p[:2]}), all_pairs)
     store.commit_grouping(pending, sorted(pairs.values()), new_edges, sorted(stories, key=lambda s: s.id), links)
     return len(pending)
 
