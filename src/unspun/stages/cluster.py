@@ -421,13 +421,14 @@ class _Table:
         vecs = [dense_of(f) for f in fs]
         self.dim = np.array([-1 if v is None else v.shape[0] for v in vecs], dtype=np.int64)
         width = int(self.dim.max(initial=0))
-        # float64 once here (exact: every float16/float32 value is a float64), not per batch.
-        self.dense = np.zeros((len(fs), max(width, 1)), dtype=np.float64)
+        # float32 holds every stored (float16) value exactly at half float64's memory; rows are
+        # widened to float64 as a batch gathers them.
+        self.dense = np.zeros((len(fs), max(width, 1)), dtype=np.float32)
         for k, v in enumerate(vecs):
             if v is not None:
                 self.dense[k, : v.shape[0]] = v
         # See :meth:`_dense_dots`: float16 values (as every stored vector is) of norm at most 4.
-        norms = np.sqrt((self.dense * self.dense).sum(axis=1)) if len(fs) else np.zeros(0)
+        norms = np.sqrt(np.square(self.dense, dtype=np.float64).sum(axis=1)) if len(fs) else np.zeros(0)
         self.exact_order_free = bool((norms <= 4.0).all() and np.array_equal(self.dense.astype(np.float16), self.dense))
         # Time anchors: a day number for full dates (-1 when unparseable), the year text's code.
         self.full = np.array([len(f.anchor or "") >= 10 for f in fs], dtype=bool)
@@ -475,9 +476,10 @@ class _Table:
             rows, xr = np.unique(x, return_inverse=True)
             cols, yc = np.unique(y, return_inverse=True)
             if len(rows) * len(cols) <= 64 * len(x):
-                block: npt.NDArray[np.float64] = self.dense[rows] @ self.dense[cols].T
+                wide = self.dense[cols].astype(np.float64)
+                block: npt.NDArray[np.float64] = self.dense[rows].astype(np.float64) @ wide.T
                 return block[xr, yc]
-        dots: npt.NDArray[np.float64] = (self.dense[x] * self.dense[y]).sum(axis=1)
+        dots: npt.NDArray[np.float64] = (self.dense[x].astype(np.float64) * self.dense[y].astype(np.float64)).sum(axis=1)
         return dots
 
     def _time(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
