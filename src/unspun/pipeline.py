@@ -109,10 +109,9 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
     """Dedup and cluster the pending articles against the store, recomputing only the
     connected components they touch (see stages/cluster for why that equals a full run)."""
     pending = store.pending_ids()
-    if pending:
-        resign_stale(store, cfg)
     if not pending:
         return 0
+    resign_stale(store, cfg)
     mine = store.story_features(pending)
     pairs: dict[tuple[str, str], tuple[str, str, str, float]] = {}
     candidates: set[tuple[str, str]] = set()

@@ -66,8 +66,6 @@ _BYTE_WORDS = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c >= 128) else 32 f
 # articles are pure ASCII and need no fold at all.
 _WIDE = ((b"\xe2\x80\x99", b""), (b"\xe2\x80\x98", b" "), (b"\xe2\x80\x9c", b" "), (b"\xe2\x80\x9d", b" "),
          (b"\xe2\x80\x94", b" "), (b"\xe2\x80\x93", b" "), (b"\xc2\xa0", b" "), (b"\xe2\x80\xa6", b" "))
-
-
 _HIGH = re.compile(rb"[\x80-\xff]+")
 
 

@@ -148,9 +148,10 @@ class SQLStore(Store):
         return sorted({r[0] for r in self._chunked("SELECT article_id FROM lsh_bands WHERE band_key IN (?)", keys)})
 
     def ids_with_band_scheme_other_than(self, scheme: str) -> list[str]:
-        # substr, not LIKE: a scheme is a literal prefix, never a pattern.
-        rows = self._exec("SELECT DISTINCT article_id FROM lsh_bands WHERE substr(band_key, 1, ?) <> ?",
-                          (len(scheme) + 1, scheme + ":")).fetchall()
+        # Keys outside the range [scheme + ":", scheme + ";") -- ";" follows ":" in byte order --
+        # so the primary-key index answers without reading every band of a current store.
+        rows = self._exec("SELECT DISTINCT article_id FROM lsh_bands WHERE band_key < ? OR band_key >= ?",
+                          (scheme + ":", scheme + ";")).fetchall()
         return sorted(r[0] for r in rows)
 
     def replace_signature(self, article_id: str, signature: Sequence[int], band_keys: Sequence[str]) -> None:
