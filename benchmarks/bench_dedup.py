@@ -52,7 +52,7 @@ def near_copy(text: str, rng: random.Random) -> str:
 
 
 def run_unspun(docs: list[tuple[str, str]], threshold: float, bands: int, rows: int) -> set[tuple[str, str]]:
-    dedup._fold_word.cache_clear()  # every round starts cold, as a real run does
+    dedup._fold_run.cache_clear()  # every round starts cold, as a real run does
     cfg = dedup.DedupConfig(threshold=threshold)
     buckets: dict[str, list[str]] = defaultdict(list)
     sigs: dict[str, tuple[int, ...]] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -55,18 +56,18 @@ def exact_key(article: Article) -> str:
 
 # Shingle words: letters and digits, folded, with apostrophes dropped ("don't" and "don’t" both
 # read "dont"), so a copy that swapped its quote marks keeps its shingles.  Defined as
-# ``_SHINGLE_WORD.findall(fold(text))`` without apostrophes; :func:`_tokens` gets the same list
-# faster by splitting UTF-8 bytes and folding only the words that are not ASCII.
+# ``_SHINGLE_WORD.findall(fold(text))`` without apostrophes (:func:`_fold_words`);
+# :func:`_tokens` gets the same list faster by folding only the runs of non-ASCII characters
+# and splitting UTF-8 bytes.
 _SHINGLE_WORD = re.compile(r"[^\W_]+")
 _APOSTROPHES = ("'", "\u2019")
-# Bytes: ASCII letters and digits stay, every other ASCII byte separates, non-ASCII bytes stay
-# for the per-word fold.
-_BYTE_WORDS = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c >= 128) else 32 for c in range(256))
-# The non-ASCII punctuation of English news, replaced before the split: with them gone most
-# articles are pure ASCII and need no fold at all.
-_WIDE = ((b"\xe2\x80\x99", b""), (b"\xe2\x80\x98", b" "), (b"\xe2\x80\x9c", b" "), (b"\xe2\x80\x9d", b" "),
-         (b"\xe2\x80\x94", b" "), (b"\xe2\x80\x93", b" "), (b"\xc2\xa0", b" "), (b"\xe2\x80\xa6", b" "))
-_HIGH = re.compile(rb"[\x80-\xff]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NON_WORD = re.compile(r"[\W_]+")
+# Bytes: ASCII letters and digits stay, every other ASCII byte separates, and non-ASCII bytes
+# (the word characters a folded run kept) stay.  Upper case stays too: the text is lowered
+# before the runs are folded, so an upper-case letter here is one that folding made (the
+# mathematical bold C folds to "C", which casefold leaves alone).
+_BYTE_WORDS = bytes(c if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c >= 128) else 32 for c in range(256))
 
 
 def _fold_words(text: str) -> list[str]:
@@ -77,41 +78,33 @@ def _fold_words(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _fold_word(word: bytes) -> tuple[bytes, ...]:
-    # Names with diacritics recur in every copy of a story: each is folded once.
-    return tuple(w.encode("utf-8") for w in _fold_words(word.decode("utf-8")))
+def _fold_run(run: str) -> str:
+    # A run of non-ASCII characters, folded on its own: fold works character by character
+    # (case, decomposition, marks dropped), so folding the runs is folding the text.  What
+    # folding leaves that is not a word character becomes a space, apostrophes nothing.
+    # Accented letters and curly quotes recur in every text of a language: each run is folded
+    # once per process.
+    folded = fold(run)
+    for a in _APOSTROPHES:
+        folded = folded.replace(a, "")
+    return _NON_WORD.sub(" ", folded)
 
 
-def _tokens(text: str) -> list[bytes] | list[str]:
-    """The shingle words of ``text`` (see ``_SHINGLE_WORD``), as UTF-8 bytes or as text: rensa
-    hashes a word the same either way."""
-    raw = text.encode("utf-8")
-    if len(raw) - len(text) > len(text) // 20:
-        # Mostly another script: one fold over the whole text beats folding word by word.
-        return _fold_words(text)
+def _fold_match(m: re.Match[str]) -> str:
+    return _fold_run(m.group())
+
+
+def _tokens(text: str) -> list[bytes]:
+    """The shingle words of ``text`` (see ``_SHINGLE_WORD``) as UTF-8 bytes."""
     if text.isascii():
-        return raw.lower().translate(_BYTE_WORDS, b"'").split()
-    for wide, narrow in _WIDE:
-        raw = raw.replace(wide, narrow)
-    raw = raw.lower().translate(_BYTE_WORDS, b"'")
-    # Only the words holding a non-ASCII byte are decoded and folded, in place.
-    parts: list[bytes] = []
-    done = 0
-    for m in _HIGH.finditer(raw):
-        if m.start() < done:
-            continue  # inside a word already folded
-        start = raw.rfind(b" ", 0, m.start()) + 1
-        end = raw.find(b" ", m.end())
-        end = len(raw) if end < 0 else end
-        parts += (raw[done:start], b" ".join(_fold_word(raw[start:end])))
-        done = end
-    parts.append(raw[done:])
-    return b" ".join(parts).split()
+        return text.encode().lower().translate(_BYTE_WORDS, b"'").split()
+    # Lowered first: fold's casefold of a lowered character is its casefold.
+    return _NON_ASCII.sub(_fold_match, text.lower()).encode("utf-8").translate(_BYTE_WORDS, b"'").split()
 
 
 def shingle_set(text: str, k: int) -> set[str]:
     """The text's distinct runs of ``k`` shingle words (the whole text when it is shorter)."""
-    toks = [w if isinstance(w, str) else w.decode("utf-8") for w in _tokens(text)]
+    toks = [w.decode("utf-8") for w in _tokens(text)]
     if len(toks) <= k:
         return {" ".join(toks)}
     # zip over shifted views builds each k-gram without slicing the token list per position.
@@ -139,13 +132,16 @@ def shingle_hashes(text: str, k: int) -> npt.NDArray[np.uint64]:
     toks = _tokens(text)
     if k > len(_POSITION):
         raise ValueError(f"shingles of at most {len(_POSITION)} words are supported, not {k}")
-    h = np.asarray(rensa.RMinHash.hash_token_sets([toks])[0] if toks else [], dtype=np.uint64)
+    if not toks:
+        return np.zeros(1, dtype=np.uint64)  # an empty text: one shingle, hashed 0
+    h = np.asarray(rensa.RMinHash.hash_token_sets([toks])[0], dtype=np.uint64)
     width = min(k, len(h))
     n = max(1, len(h) - k + 1)
-    acc = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(width):
-            acc += h[j : j + n] * _POSITION[j]
+    # Array arithmetic on unsigned integers wraps modulo 2**64 without a warning (only scalar
+    # arithmetic warns), which is the hash arithmetic wanted here.
+    acc: npt.NDArray[np.uint64] = h[:n] * _POSITION[0]
+    for j in range(1, width):
+        acc += h[j : j + n] * _POSITION[j]
     return acc
 
 
@@ -197,7 +193,8 @@ def band_keys(sig: Sequence[int], bands: int, rows: int) -> list[str]:
 def jaccard_estimate(a: Sequence[int], b: Sequence[int]) -> float:
     if not a or len(a) != len(b):
         return 0.0
-    return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
+    same: int = sum(map(operator.eq, a, b))
+    return same / len(a)
 
 
 def canonical_order(a: Article) -> tuple[str, int, str]:
