@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA, unspun
-from unspun.evaluation.derivation import ecbplus_stories, make_article, make_copy
+from unspun.dates import to_date
+from unspun.evaluation.derivation import article_lines, ecbplus_stories, make_article, make_copy
 from unspun.evaluation.provenance import score_derivations, score_mrpc
 from unspun.models import Encoder, sentence_encoder
 from unspun.records import Article
@@ -122,6 +124,28 @@ def test_benchmark_is_deterministic() -> None:
     a = [(c.article.id, c.parent) for s in ecbplus_stories(path, topics={3}) for c in s.cases]
     b = [(c.article.id, c.parent) for s in ecbplus_stories(path, topics={3}) for c in s.cases]
     assert a == b and any(p for _, p in a)
+
+
+def test_benchmark_dates_are_those_of_one_event() -> None:
+    # A real article keeps the date its dateline gives; the others, and every copy, are dated
+    # near its event's dates.  An older generator gave originals made-up dates years away from
+    # the datelines that undated copies carried, so a copy could predate its parent by a decade.
+    path = DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl"
+    kept = copies = 0
+    for story in ecbplus_stories(path):
+        real = [c.article for c in story.cases if c.parent is None]
+        for art in real:
+            own = make_article("probe", article_lines(art.text), None).published_at
+            if own is not None:
+                kept += 1
+                assert art.published_at == own, art.source
+        dates = sorted(d for a in real if (d := to_date(a.published_at)) is not None)
+        for c in story.cases:
+            when = to_date(c.article.published_at)
+            if c.parent is not None and when is not None:
+                copies += 1
+                assert dates[0] - timedelta(days=1) <= when <= dates[-1] + timedelta(days=10), c.article.source
+    assert kept > 20 and copies > 50
 
 
 def test_aligner_beats_word_jaccard_on_mrpc(encoder: Encoder) -> None:

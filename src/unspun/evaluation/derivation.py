@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from ..dates import to_date
 from ..records import Article
 from ..stages.align import containment, trigrams
 from ..stages.clean import clean_article
@@ -213,17 +214,22 @@ def build_story(name: str, texts: list[tuple[str, str]], rng: random.Random, ori
     texts = [(n, t) for n, t in _independent(texts) if len(article_lines(t)) >= 5]
     if len(texts) < 2:
         return None
-    base = date(2015, 1, 1) + timedelta(days=rng.randrange(0, 3000))
+    # Dates as a reader would find them: a real article that carries a dateline keeps its own
+    # date (the cleaner reads it), the others get one near the event's date or none; a copy is
+    # published the same day as its parent or up to five days later, or carries no date, in
+    # which case the dateline it copied (if any) is its date, as it would be on the web.
+    found = {n: to_date(make_article(n, article_lines(t), None).published_at) for n, t in texts}
+    real = sorted(d for d in found.values() if d)
+    base = real[0] if real else date(2015, 1, 1) + timedelta(days=rng.randrange(0, 3000))
     cases: list[Case] = []
-    dated: dict[str, date | None] = {}
     for n, t in texts:
-        dated[n] = base + timedelta(days=rng.randrange(0, 3)) if rng.random() < 0.6 else None
-        cases.append(Case(make_article(n, article_lines(t), dated[n]), None))
+        when = found[n] or (base + timedelta(days=rng.randrange(0, 3)) if rng.random() < 0.6 else None)
+        cases.append(Case(make_article(n, article_lines(t), when), None))
     chosen = rng.sample(range(len(texts)), min(originals, len(texts) - 1))
     for k in chosen:
-        src = cases[k]
+        src = cases[k].article
         other = texts[(k + 1) % len(texts)][1].split("\n", 1)[0][:80]
-        parents = [(src.article.id, article_lines(texts[k][1]), dated[texts[k][0]])]
+        parents = [(src.id, article_lines(texts[k][1]), to_date(src.published_at))]
         for c in range(copies + 1):
             # The last copy is a copy of the first copy: its parent is a copy, not the original.
             pid, plines, pdate = parents[0] if c < copies else parents[1]
@@ -234,7 +240,7 @@ def build_story(name: str, texts: list[tuple[str, str]], rng: random.Random, ori
             art = make_article(f"{texts[k][0]}~copy{c}", lines, cdate)
             cases.append(Case(art, pid, recipe))
             if c == 0:
-                parents.append((art.id, lines, cdate))
+                parents.append((art.id, lines, to_date(art.published_at)))
     return SyntheticStory(name, tuple(cases))
 
 
