@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import base64
 import functools
-import heapq
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -37,6 +36,7 @@ import numpy.typing as npt
 
 from ..records import Article, Story, StoryFeatures, content_id
 from ..textutil import STOPWORDS, fold
+from .linkage import average_link, cluster_graph, cluster_rows, components
 
 __all__ = [
     "ClusterConfig",
@@ -361,19 +361,27 @@ def edges_for(
 
 def _score_rows(ids: Sequence[str], ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64],
                 feats: Mapping[str, StoryFeatures], cfg: ClusterConfig) -> list[tuple[str, str, float]]:
-    if not len(ia):
-        return []
-    table = _Table(ids, feats, cfg)
-    out: list[tuple[str, str, float]] = []
+    x, y, v = _score_arrays(ids, ia, ib, feats, cfg)
+    return list(zip([ids[a] for a in x.tolist()], [ids[b] for b in y.tolist()], v.tolist(), strict=True))
+
+
+def _score_arrays(ids: Sequence[str], ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64],
+                  feats: Mapping[str, StoryFeatures], cfg: ClusterConfig,
+                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The pairs ``(ia, ib)`` (rows into ``ids``) that reach the edge floor, and their scores."""
+    xs, ys, vs = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+    table = _Table(ids, feats, cfg) if len(ia) else None
     for lo in range(0, len(ia), _BATCH):
+        assert table is not None
         x, y = ia[lo : lo + _BATCH], ib[lo : lo + _BATCH]
         score = table.scores(x, y)
         near = np.flatnonzero(score >= cfg.edge_floor - 1e-6)
         v = _round6(score[near])
         keep = near[v >= cfg.edge_floor]
-        v = v[v >= cfg.edge_floor]
-        out += zip([ids[a] for a in x[keep].tolist()], [ids[b] for b in y[keep].tolist()], v.tolist(), strict=True)
-    return out
+        xs.append(x[keep])
+        ys.append(y[keep])
+        vs.append(v[v >= cfg.edge_floor])
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(vs)
 
 
 def _round6(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -504,95 +512,19 @@ def _day(anchor: str) -> int:
         return -1
 
 
-def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
-    """Connected components, each sorted, the list sorted by first member."""
-    parent = {n: n for n in nodes}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        if a in parent and b in parent:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
-    for n in parent:
-        groups.setdefault(find(n), []).append(n)
-    return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
-
-
-def average_link(nodes: Iterable[str], edges: Iterable[tuple[str, str, float]], threshold: float) -> list[list[str]]:
-    """Average-link agglomeration over a sparse graph (a missing pair scores 0).
-
-    Repeatedly merges the two clusters with the highest mean pair score while it is at least
-    ``threshold``.  Ties go to the pair whose smallest member ids sort first, and every sum is
-    accumulated in a fixed order, so the result is a function of the graph alone.
-
-    The heap is lazy: after a merge only the pairs whose sum grew (the absorbed cluster's
-    neighbours) get a fresh entry; every other pair of the merged cluster can only have lost
-    mean, so its old entry is an upper bound, and it is re-filed at its current mean when it
-    reaches the top.  The top entry that is current is therefore the best pair, as if every
-    pair had been re-filed after every merge.  A merge folds the cluster with fewer
-    neighbours into the one with more (a cluster is held under a handle, and known by its
-    smallest member), so a big story absorbing articles one by one costs each article's
-    neighbours, not the story's, every time.
-    """
-    handles = sorted(set(nodes))
-    members: dict[str, list[str]] = {n: [n] for n in handles}
-    name = {n: n for n in handles}  # handle -> smallest member: the id ties are broken by
-    sums: dict[str, dict[str, float]] = {n: {} for n in handles}
-    for a, b, s in sorted(edges):
-        if a in sums and b in sums and a != b:
-            sums[a][b] = sums[a].get(b, 0.0) + s
-            sums[b][a] = sums[b].get(a, 0.0) + s
-    heap = [(-round(v, 9), x, y, x, y) for x in sums for y, v in sums[x].items() if x < y and v >= threshold]
-    heapq.heapify(heap)
-
-    def push(h: str, g: str) -> None:
-        mean = sums[h][g] / (len(members[h]) * len(members[g]))
-        if mean >= threshold:
-            if name[h] > name[g]:
-                h, g = g, h
-            heapq.heappush(heap, (-round(mean, 9), name[h], name[g], h, g))
-
-    while heap:
-        neg, lo, hi, h, g = heapq.heappop(heap)
-        if h not in sums or g not in sums or g not in sums[h]:
-            continue
-        if name[h] != lo or name[g] != hi or round(sums[h][g] / (len(members[h]) * len(members[g])), 9) != -neg:
-            push(h, g)  # stale: re-filed as it is now, if it still reaches the threshold
-            continue
-        keep, gone = (h, g) if len(sums[h]) >= len(sums[g]) else (g, h)
-        moved = sums.pop(gone)
-        moved.pop(keep, None)
-        sums[keep].pop(gone, None)
-        grew = sorted(moved)
-        for z in grew:
-            # The same two sums added as when the smaller id's cluster absorbed the other
-            # (addition commutes exactly), so every mean is what a fixed order would give.
-            sums[keep][z] = sums[keep].get(z, 0.0) + moved[z]
-            sums[z].pop(gone, None)
-            sums[z][keep] = sums[keep][z]
-        members[keep] += members.pop(gone)
-        smallest = min(name[keep], name.pop(gone))
-        if smallest != name[keep]:
-            name[keep] = smallest
-            grew = sorted(sums[keep])  # its entries carry the old name: all re-filed
-        for z in grew:
-            push(keep, z)
-    return sorted((sorted(g) for g in members.values()), key=lambda g: g[0])
-
-
 def cluster_features(feats: Mapping[str, StoryFeatures], cfg: ClusterConfig = ClusterConfig(),
                      extra_edges: Iterable[tuple[str, str, float]] = ()) -> list[list[str]]:
-    """Stories over a whole set of articles in memory: candidates, edges, clusters."""
+    """Stories over a whole set of articles in memory: candidates, edges, clusters.  The
+    edges stay arrays of row numbers from scoring to linkage (no tuple per edge)."""
     ids, ia, ib = _candidate_rows(feats)
-    edges = _score_rows(ids, ia, ib, feats, cfg) + list(extra_edges)
-    return cluster_edges(feats.keys(), edges, cfg)
+    x, y, v = _score_arrays(ids, ia, ib, feats, cfg)
+    row = {aid: k for k, aid in enumerate(ids)}
+    extra = [(row[a], row[b], s) for a, b, s in extra_edges if a in row and b in row]
+    if extra:
+        x = np.concatenate([x, np.array([e[0] for e in extra], dtype=np.int64)])
+        y = np.concatenate([y, np.array([e[1] for e in extra], dtype=np.int64)])
+        v = np.concatenate([v, np.array([e[2] for e in extra], dtype=np.float64)])
+    return cluster_rows(ids, x, y, v, cfg.threshold)
 
 
 def cluster_edges(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], cfg: ClusterConfig) -> list[list[str]]:
@@ -604,22 +536,10 @@ def cluster_edges(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]],
     pairs does, so a cluster never spans two such components; edges between components only
     feed sums of clusters that never merge.  The components are smaller than those of all
     edges, though copies of one story still chain them (8,027 of the 10k benchmark's articles
-    in one, against 9,960 at the edge floor).
+    in one, against 9,960 at the edge floor): components that big are clustered on the dense
+    matrix (:mod:`.linkage`).
     """
-    by_comp: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
-    comps = components(nodes, [(a, b) for a, b, s in edges if s >= cfg.threshold])
-    root = {n: c[0] for c in comps for n in c}
-    for e in edges:
-        r = root.get(e[0])
-        if r is not None and r == root.get(e[1]):
-            by_comp[r].append(e)
-    out: list[list[str]] = []
-    for comp in comps:
-        if len(comp) == 1:
-            out.append(comp)
-        else:
-            out.extend(average_link(comp, by_comp[comp[0]], cfg.threshold))
-    return sorted(out, key=lambda g: g[0])
+    return cluster_graph(nodes, edges, cfg.threshold)
 
 
 def make_stories(groups: Iterable[list[str]], articles: Mapping[str, Article]) -> list[Story]:

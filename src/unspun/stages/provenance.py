@@ -35,7 +35,7 @@ from ..records import AlignedPair, Article, Derivation, OutletProfile, Signal, S
 from ..textutil import STOPWORDS, fold, words
 from .align import AlignConfig, Alignment, Doc, align, prepare, sentence_similarity
 from .clean import METADATA_REASONS
-from .cluster import components
+from .linkage import components
 
 __all__ = ["ProvenanceConfig", "article_signals", "derive", "outlet_profiles", "roles", "trace_story"]
 
