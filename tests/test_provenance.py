@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -97,6 +98,20 @@ def test_a_farm_copy_of_a_seed_is_derived_from_it(seed_articles: dict[str, Artic
     d = provenance.derive(origin, copy, None, encoder)
     assert d is not None and d.relation == "derived" and (d.copy_id, d.origin_id) == (copy.id, origin.id)
     assert d.coverage >= 0.8 and any("published 2 day(s) later" in r for r in d.reasons)
+
+
+def test_a_light_spin_of_three_words_points_at_the_copy(seed_articles: dict[str, Article], encoder: Encoder) -> None:
+    # Three words swapped for longer ones, nothing else changed, no dates: the only evidence of
+    # direction is the spin, and it must be enough (five words were needed before).
+    origin = seed_articles["003_e157552f8d2aabdd.txt"]
+    text = origin.clean_text
+    for plain, spun in (("said", "stated"), ("also", "additionally"), ("told", "informed")):
+        text = re.sub(rf"\b{plain}\b", spun, text, count=1)
+    copy = make_article("spun-copy", [ln for ln in text.split("\n") if ln.strip()], None)
+    origin = replace(origin, published_at=None)
+    d = provenance.derive(origin, copy, None, encoder)
+    assert d is not None and d.relation == "derived" and (d.copy_id, d.origin_id) == (copy.id, origin.id), d
+    assert d.direction == "argued" and any("swaps in longer, rarer words" in r for r in d.reasons), d.reasons
 
 
 def test_outlet_profile_counts_what_was_observed(traced: Any, seed_articles: dict[str, Article]) -> None:

@@ -184,6 +184,14 @@ def _direction(a: Article, b: Article, ab: Alignment, ba: Alignment,
     return score, why
 
 
+# Differing words needed on each side before their lengths say anything: a light spin of a
+# short article changes three or four words ("big" -> "sizable", "hit" -> "impacted"), and with
+# five needed such a copy and its original had no direction at all.  Three, chosen on the ECB+
+# tuning topics of the synthetic set (parent accuracy 0.835 -> 0.843, derived F1 0.972 ->
+# 0.980; two gives 0.847 but rests on a pair of words; validation topics unchanged).
+_SPIN_WORDS = 3
+
+
 def _spin(a: Article, b: Article, ab: Alignment) -> float:
     """How much longer the words are that ``a``'s aligned sentences use where ``b``'s differ.
 
@@ -199,7 +207,7 @@ def _spin(a: Article, b: Article, ab: Alignment) -> float:
         only_a, only_b = set(wa) - set(wb), set(wb) - set(wa)
         mine += [w for w in wa if w in only_a]
         theirs += [w for w in wb if w in only_b]
-    if len(mine) < 5 or len(theirs) < 5:
+    if len(mine) < _SPIN_WORDS or len(theirs) < _SPIN_WORDS:
         return 0.0
     return sum(map(len, mine)) / len(mine) - sum(map(len, theirs)) / len(theirs)
 
