@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from conftest import line_of
+from conftest import DATA, line_of
+from unspun.dates import date_of_date_line, parse_date_line
 from unspun.records import Article
+from unspun.stages.clean import clean_article
+from unspun.stages.ingest import article_from_text
 
 SPINE_KINDS = {"repeated_headline", "code_leak", "ai_disclaimer", "comment_prompt", "related_link"}
 
@@ -107,3 +111,25 @@ def test_a_teaser_on_its_marker_line_is_cut_but_prose_about_reading_is_not(seed_
     cut = {r.text.strip(): r.reason for r in cleaned.removals}
     assert all(cut.get(t) == "related_link" for t in teasers), cut
     assert prose in cleaned.clean_text and body[1] in cleaned.clean_text
+
+
+def test_a_line_that_is_only_a_date_is_the_publication_date_on_real_articles() -> None:
+    # ECB+ pages print their date on a line of its own under the headline ("14 June 2013",
+    # "Fri., May. 3, 2013 11: 45 AM PDT"); the cleaner takes it as the publication date and
+    # removes the line as metadata, while lines that mention a date among other words stay.
+    rows = [json.loads(line) for line in (DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl").open(encoding="utf-8")]
+    taken = kept_mentions = 0
+    for r in rows:
+        art = clean_article(article_from_text(str(r["id"]), str(r["text"]), key=str(r["id"])))
+        ev = next(m for m in art.metadata if m.name == "published_at") if art.published_at else None
+        if ev is not None and ev.method == "date_line":
+            taken += 1
+            assert ev.span is not None
+            line = art.text[ev.span.start : ev.span.end]
+            assert art.published_at == date_of_date_line(line) == ev.value
+            assert any(x.reason == "dateline" and x.span.start == ev.span.start for x in art.removals)
+            assert line not in art.clean_text.split("\n")
+        # A sentence naming a full date is body text, not a date line.
+        kept_mentions += sum(1 for ln in art.clean_text.split("\n") if len(ln.split()) > 12 and parse_date_line(ln))
+    assert taken > 100
+    assert kept_mentions > 10

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 __all__ = [
     "MONTHS",
     "DateMention",
+    "date_of_date_line",
     "find_dates",
     "parse_date_line",
     "resolve_relative",
@@ -103,6 +104,26 @@ def parse_date_line(text: str, base: date | None = None) -> str | None:
                 best = (m.start(), value)
             break
     return best[1] if best else None
+
+
+# What may stand beside the date on a line that is only a date, as pages print it under the
+# headline: "7 July 2012", "Tuesday, May 24, 2005", "Last updated at 22:46 GMT, 7 July 2012".
+_DATE_LINE_REST = re.compile(
+    r"\b(?:" + "|".join(sorted({*MONTHS, *WEEKDAYS}, key=len, reverse=True))
+    + r"|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|" + "|".join(ZONES)
+    + r"|am|pm|a\.m|p\.m|hrs|h|at|of|on|the|last|updated|published|posted|st|nd|rd|th)\b|[\d\s,.:;/|()\-–—]+",
+    re.I,
+)
+
+
+def date_of_date_line(line: str) -> str | None:
+    """The date of a line that says nothing but a full date (day, month and year; weekday,
+    time and zone allowed), else None: "7 July 2012" under a headline is the publication date,
+    while a sentence that mentions a date has other words left over."""
+    when = parse_date_line(line)
+    if when is None or _DATE_LINE_REST.sub("", line).strip():
+        return None
+    return when
 
 
 _MONTH_ALT = "|".join(k for k in MONTHS if len(k) > 3)

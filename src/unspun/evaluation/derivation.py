@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..dates import to_date
+from ..dates import date_of_date_line, to_date
 from ..records import Article
 from ..stages.align import containment, trigrams
 from ..stages.clean import clean_article
@@ -168,6 +168,11 @@ def make_copy(lines: list[str], rng: random.Random, other_title: str) -> tuple[l
             body[i], body[i + 1] = body[i + 1], body[i]
     out = []
     for s in body:
+        if date_of_date_line(s):
+            # The page's own date line is not a fact of the story: a farm keeps it (its date
+            # is then the original's) or prints its own, it does not nudge it by a day.
+            out.append(s)
+            continue
         if "condense" in ops and rng.random() < 0.4:
             s = _condense(s)
         if "numbers" in ops:

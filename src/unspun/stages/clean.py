@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..dates import parse_date_line, to_date
+from ..dates import date_of_date_line, parse_date_line, to_date
 from ..records import Article, MetaEvidence, Removal, Span
 from ..textutil import normalize_for_hash
 
@@ -204,6 +204,9 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
                 reason = "byline"
             elif dm and n_words_line <= 12 and parse_date_line(dm.group("when"), base):
                 put("published_at", parse_date_line(dm.group("when"), base) or "", "dateline", 0.9, s, e)
+                reason = "dateline"
+            elif n_words_line <= 10 and (when := date_of_date_line(stripped)):
+                put("published_at", when, "date_line", 0.85, s, e)
                 reason = "dateline"
         if reason is None and _CREDIT.search(stripped) and n_words_line <= 30:
             reason = "credit"
