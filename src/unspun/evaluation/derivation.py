@@ -223,13 +223,14 @@ def build_story(name: str, texts: list[tuple[str, str]], rng: random.Random, ori
     # date (the cleaner reads it), the others get one near the event's date or none; a copy is
     # published the same day as its parent or up to five days later, or carries no date, in
     # which case the dateline it copied (if any) is its date, as it would be on the web.
-    found = {n: to_date(make_article(n, article_lines(t), None).published_at) for n, t in texts}
+    undated = {n: make_article(n, article_lines(t), None) for n, t in texts}  # what the cleaner reads
+    found = {n: to_date(a.published_at) for n, a in undated.items()}
     real = sorted(d for d in found.values() if d)
     base = real[0] if real else date(2015, 1, 1) + timedelta(days=rng.randrange(0, 3000))
     cases: list[Case] = []
     for n, t in texts:
         when = found[n] or (base + timedelta(days=rng.randrange(0, 3)) if rng.random() < 0.6 else None)
-        cases.append(Case(make_article(n, article_lines(t), when), None))
+        cases.append(Case(undated[n] if when is None else make_article(n, article_lines(t), when), None))
     chosen = rng.sample(range(len(texts)), min(originals, len(texts) - 1))
     for k in chosen:
         src = cases[k].article

@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from ..records import Article, Story, StoryFeatures, content_id
 from ..textutil import STOPWORDS, fold
-from .linkage import average_link, cluster_graph, cluster_rows, components
+from .linkage import average_link, cluster_graph, cluster_rows, components, edge_rows
 
 __all__ = [
     "ClusterConfig",
@@ -370,9 +370,10 @@ def _score_arrays(ids: Sequence[str], ia: npt.NDArray[np.int64], ib: npt.NDArray
                   ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """The pairs ``(ia, ib)`` (rows into ``ids``) that reach the edge floor, and their scores."""
     xs, ys, vs = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
-    table = _Table(ids, feats, cfg) if len(ia) else None
+    if not len(ia):
+        return xs[0], ys[0], vs[0]
+    table = _Table(ids, feats, cfg)
     for lo in range(0, len(ia), _BATCH):
-        assert table is not None
         x, y = ia[lo : lo + _BATCH], ib[lo : lo + _BATCH]
         score = table.scores(x, y)
         near = np.flatnonzero(score >= cfg.edge_floor - 1e-6)
@@ -518,13 +519,8 @@ def cluster_features(feats: Mapping[str, StoryFeatures], cfg: ClusterConfig = Cl
     edges stay arrays of row numbers from scoring to linkage (no tuple per edge)."""
     ids, ia, ib = _candidate_rows(feats)
     x, y, v = _score_arrays(ids, ia, ib, feats, cfg)
-    row = {aid: k for k, aid in enumerate(ids)}
-    extra = [(row[a], row[b], s) for a, b, s in extra_edges if a in row and b in row]
-    if extra:
-        x = np.concatenate([x, np.array([e[0] for e in extra], dtype=np.int64)])
-        y = np.concatenate([y, np.array([e[1] for e in extra], dtype=np.int64)])
-        v = np.concatenate([v, np.array([e[2] for e in extra], dtype=np.float64)])
-    return cluster_rows(ids, x, y, v, cfg.threshold)
+    ex, ey, ev = edge_rows({aid: k for k, aid in enumerate(ids)}, extra_edges)
+    return cluster_rows(ids, np.concatenate([x, ex]), np.concatenate([y, ey]), np.concatenate([v, ev]), cfg.threshold)
 
 
 def cluster_edges(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], cfg: ClusterConfig) -> list[list[str]]:

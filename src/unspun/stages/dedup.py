@@ -70,11 +70,16 @@ _NON_WORD = re.compile(r"[\W_]+")
 _BYTE_WORDS = bytes(c if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c >= 128) else 32 for c in range(256))
 
 
-def _fold_words(text: str) -> list[str]:
+def _folded(text: str) -> str:
+    """``fold(text)`` without apostrophes."""
     folded = fold(text)
     for a in _APOSTROPHES:
         folded = folded.replace(a, "")
-    return _SHINGLE_WORD.findall(folded)
+    return folded
+
+
+def _fold_words(text: str) -> list[str]:
+    return _SHINGLE_WORD.findall(_folded(text))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -84,10 +89,7 @@ def _fold_run(run: str) -> str:
     # folding leaves that is not a word character becomes a space, apostrophes nothing.
     # Accented letters and curly quotes recur in every text of a language: each run is folded
     # once per process.
-    folded = fold(run)
-    for a in _APOSTROPHES:
-        folded = folded.replace(a, "")
-    return _NON_WORD.sub(" ", folded)
+    return _NON_WORD.sub(" ", _folded(run))
 
 
 def _fold_match(m: re.Match[str]) -> str:

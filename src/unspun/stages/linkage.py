@@ -10,12 +10,12 @@ of a corpus full of copies, where the sparse one spends seconds in Python dictio
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DENSE_FROM", "DENSE_UP_TO", "average_link", "average_link_dense", "cluster_graph", "cluster_rows", "components"]
+__all__ = ["DENSE_FROM", "DENSE_UP_TO", "average_link", "average_link_dense", "cluster_graph", "cluster_rows", "components", "edge_rows"]
 
 # Components of this many articles or more are clustered on the dense matrix.  Below it the
 # sparse path is cheap and keeps its exact tie rule; from here on it is several times slower
@@ -133,6 +133,15 @@ def _groups(ids: Sequence[str], labels: Sequence[int]) -> list[list[str]]:
     return sorted(groups.values(), key=lambda g: g[0])
 
 
+def edge_rows(row: Mapping[str, int], edges: Iterable[tuple[str, str, float]],
+              ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Edges ``(a, b, score)`` as arrays of row numbers (``row[a]``, ``row[b]``) and scores;
+    an edge with an end outside ``row`` is left out."""
+    kept = [(row[a], row[b], s) for a, b, s in edges if a in row and b in row]
+    return (np.array([e[0] for e in kept], dtype=np.int64), np.array([e[1] for e in kept], dtype=np.int64),
+            np.array([e[2] for e in kept], dtype=np.float64))
+
+
 def average_link_dense(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], threshold: float) -> list[list[str]]:
     """:func:`average_link` on the full matrix: SciPy's average linkage (UPGMA) over the
     distances ``C - sum of the pair's scores``, missing pairs at ``C``, cut where the mean
@@ -150,12 +159,9 @@ def average_link_dense(nodes: Iterable[str], edges: Sequence[tuple[str, str, flo
     ids = sorted(set(nodes))
     if len(ids) < 2:
         return [ids] if ids else []
-    pos = {x: i for i, x in enumerate(ids)}
-    kept = [(pos[a], pos[b], s) for a, b, s in edges if a in pos and b in pos and a != b]
-    i = np.array([e[0] for e in kept], dtype=np.int64)
-    j = np.array([e[1] for e in kept], dtype=np.int64)
-    w = np.array([e[2] for e in kept], dtype=np.float64)
-    return _groups(ids, _dense_labels(len(ids), i, j, w, threshold))
+    i, j, w = edge_rows({x: k for k, x in enumerate(ids)}, edges)
+    loop = i == j
+    return _groups(ids, _dense_labels(len(ids), i[~loop], j[~loop], w[~loop], threshold))
 
 
 def cluster_graph(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], threshold: float) -> list[list[str]]:
@@ -169,12 +175,7 @@ def cluster_graph(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]],
     and, in components on the sparse path, to hand it over.
     """
     ids = sorted(set(nodes))
-    pos = {x: k for k, x in enumerate(ids)}
-    kept = [(pos[a], pos[b], s) for a, b, s in edges if a in pos and b in pos]
-    i = np.array([e[0] for e in kept], dtype=np.int64)
-    j = np.array([e[1] for e in kept], dtype=np.int64)
-    w = np.array([e[2] for e in kept], dtype=np.float64)
-    return cluster_rows(ids, i, j, w, threshold)
+    return cluster_rows(ids, *edge_rows({x: k for k, x in enumerate(ids)}, edges), threshold)
 
 
 def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
@@ -195,10 +196,10 @@ def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np
     _, comp = connected_components(graph, directed=False)
     inside = np.flatnonzero(comp[i] == comp[j])
     inside = inside[np.argsort(comp[i[inside]], kind="stable")]
-    labels = np.arange(comp.max() + 2)
-    bounds = np.searchsorted(comp[i[inside]], labels)
+    numbers = np.arange(comp.max() + 2)  # every component's number, and one past the last
+    bounds = np.searchsorted(comp[i[inside]], numbers)
     members = np.argsort(comp, kind="stable")  # node rows by component, ascending within each
-    starts = np.searchsorted(comp[members], labels)
+    starts = np.searchsorted(comp[members], numbers)
     out: list[list[str]] = []
     for c in range(len(starts) - 1):
         rows_c = members[starts[c] : starts[c + 1]]
