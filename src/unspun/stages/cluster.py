@@ -326,11 +326,12 @@ def _candidate_rows(feats: Mapping[str, StoryFeatures]) -> tuple[list[str], npt.
     by_key = incidence.T.tocsr()
     codes: list[npt.NDArray[np.int64]] = []
     for lo in range(0, n, _CANDIDATE_BLOCK):
-        shared = (incidence[lo : lo + _CANDIDATE_BLOCK] @ by_key).tocoo()
-        row = shared.row.astype(np.int64) + lo
-        col = shared.col.astype(np.int64)
-        keep = col > row
-        codes.append(np.sort(row[keep] * n + col[keep]))  # blocks ascend, so the whole is sorted
+        shared = incidence[lo : lo + _CANDIDATE_BLOCK] @ by_key
+        # Upper triangle straight from the product's rows, widened to int64 only once halved:
+        # at 10k articles the product holds 7 M entries, and fresh memory costs page faults.
+        row = np.repeat(np.arange(lo, lo + shared.shape[0], dtype=np.int64), np.diff(shared.indptr))
+        keep = shared.indices > row
+        codes.append(np.sort(row[keep] * n + shared.indices[keep]))  # blocks ascend, so the whole is sorted
     u = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
     return ids, u // max(n, 1), u % max(n, 1)
 
@@ -401,6 +402,23 @@ def _round6(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
+class _Pairs:
+    """A batch of row pairs ``(x[k], y[k])`` with its distinct rows and columns (and where each
+    pair's are among them), found once for every channel's product."""
+
+    __slots__ = ("cols", "rows", "x", "xr", "y", "yc")
+
+    def __init__(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> None:
+        self.x, self.y = x, y
+        self.rows, self.xr = np.unique(x, return_inverse=True)
+        self.cols, self.yc = np.unique(y, return_inverse=True)
+
+    @property
+    def compact(self) -> bool:
+        """The block of distinct rows by distinct columns is at most 64 times the batch."""
+        return len(self.rows) * len(self.cols) <= 64 * len(self.x)
+
+
 class _Table:
     """Every channel of a set of articles as arrays, for scoring pairs of rows at once."""
 
@@ -447,32 +465,49 @@ class _Table:
         self.year = np.array([years[f.anchor[:4]] if f.anchor else -1 for f in fs], dtype=np.int64)
 
     @staticmethod
-    def _rowdot(m: Any, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        return np.asarray(m[x].multiply(m[y]).sum(axis=1), dtype=np.float64).ravel()
+    def _rowdot(m: Any, p: _Pairs) -> npt.NDArray[np.float64]:
+        """Sparse dot products of row pairs, each equal to :func:`cosine` bit for bit.
+
+        SciPy's sparse product adds an output entry's products in the order of the left row's
+        columns, which are in word order: the order :func:`cosine` sums in, from the same
+        zero.  (An elementwise product summed along rows does not keep that order.)  One
+        product over the batch's distinct rows and columns serves every pair when that block
+        is not much bigger than the batch; otherwise the batch is halved until it is, which
+        pairs sorted by row (as candidates come) never need.
+        """
+        if not len(p.x):
+            return np.zeros(0, dtype=np.float64)
+        if not p.compact and len(p.x) > 1:
+            h = len(p.x) // 2
+            return np.concatenate([_Table._rowdot(m, _Pairs(p.x[:h], p.y[:h])), _Table._rowdot(m, _Pairs(p.x[h:], p.y[h:]))])
+        block = (m[p.rows] @ m[p.cols].T).toarray()
+        out: npt.NDArray[np.float64] = np.asarray(block[p.xr, p.yc], dtype=np.float64)
+        return out
 
     def scores(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         cfg = self.cfg
+        p = _Pairs(x, y)
         # The weighted mix of :func:`similarity`, channel by channel in its order.
         num = np.zeros(len(x), dtype=np.float64)
         total = np.zeros(len(x), dtype=np.float64)
         if self.terms is not None:
-            num += cfg.terms * self._rowdot(self.terms, x, y)
+            num += cfg.terms * self._rowdot(self.terms, p)
         total += cfg.terms
-        num += cfg.names * self._rowdot(self.names, x, y)
+        num += cfg.names * self._rowdot(self.names, p)
         total += cfg.names
         both = self.parsed[x] & self.parsed[y]
         if both.any():
-            num += np.where(both, cfg.entities * self._rowdot(self.entities, x, y), 0.0)
+            num += np.where(both, cfg.entities * self._rowdot(self.entities, p), 0.0)
             total += np.where(both, cfg.entities, 0.0)
         dense = (self.dim[x] >= 0) & (self.dim[x] == self.dim[y])
         if dense.any():
-            dot = self._dense_dots(x, y)
+            dot = self._dense_dots(p)
             num += np.where(dense, cfg.dense * dot, 0.0)
             total += np.where(dense, cfg.dense, 0.0)
         total = np.where(total == 0, 1.0, total)
         return num / total + self._time(x, y)
 
-    def _dense_dots(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def _dense_dots(self, p: _Pairs) -> npt.NDArray[np.float64]:
         """Dense dot products of row pairs, equal to :func:`_dot` bit for bit either way.
 
         Stored vectors are float16 values, so every product is a multiple of 2**-48 with at
@@ -481,14 +516,11 @@ class _Table:
         So a matrix product over the batch's distinct rows and columns (BLAS, in C) gives the
         pairwise sum's numbers; it is used when it is not much bigger than the batch.
         """
-        if self.exact_order_free:
-            rows, xr = np.unique(x, return_inverse=True)
-            cols, yc = np.unique(y, return_inverse=True)
-            if len(rows) * len(cols) <= 64 * len(x):
-                wide = self.dense[cols].astype(np.float64)
-                block: npt.NDArray[np.float64] = self.dense[rows].astype(np.float64) @ wide.T
-                return block[xr, yc]
-        dots: npt.NDArray[np.float64] = (self.dense[x].astype(np.float64) * self.dense[y].astype(np.float64)).sum(axis=1)
+        if self.exact_order_free and p.compact:
+            wide = self.dense[p.cols].astype(np.float64)
+            block: npt.NDArray[np.float64] = self.dense[p.rows].astype(np.float64) @ wide.T
+            return block[p.xr, p.yc]
+        dots: npt.NDArray[np.float64] = (self.dense[p.x].astype(np.float64) * self.dense[p.y].astype(np.float64)).sum(axis=1)
         return dots
 
     def _time(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
