@@ -87,8 +87,6 @@ def run_one(data: Path, n: int, with_bertopic: bool) -> dict[str, Any]:
     out["features_s"] = time.perf_counter() - t
     # The libraries clustering calls are loaded before the clock starts, as BERTopic's are
     # below (imported before its timing): ~0.9 s of imports is not clustering.
-    import fastcluster  # noqa: F401
-    import scipy.cluster.hierarchy
     import scipy.sparse.csgraph  # noqa: F401
 
     t = time.perf_counter()

@@ -1,10 +1,11 @@
 """Linkage: connected components and average-link agglomeration over a sparse graph of scored
 pairs, the last step of story clustering (:mod:`.cluster`).
 
-Two implementations of one definition (:func:`average_link`): a sparse one whose cost follows
-the edges, exact to the last tie, for most components; and a dense one (average linkage,
-fastcluster's, over the full distance matrix, every missing pair at score 0) for the big components
-of a corpus full of copies, where the sparse one spends seconds in Python dictionaries.
+Two implementations of one definition (:func:`average_link`): rounds of reciprocal nearest
+neighbours over the whole graph as sparse integer matrices (:func:`cluster_rows`), whose cost
+and memory follow the edges and stay in C; and the sparse heap of :func:`average_link` itself,
+Python dictionaries, which is the reference the rounds are tested against and the path for
+scores that are not whole millionths.
 """
 
 from __future__ import annotations
@@ -15,16 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DENSE_FROM", "DENSE_UP_TO", "average_link", "average_link_dense", "cluster_graph", "cluster_rows", "components", "edge_rows"]
-
-# Components of this many articles or more are clustered on the dense matrix.  Below it the
-# sparse path is cheap and keeps its exact tie rule; from here on it is several times slower
-# (8,027 articles with 2.0 M edges: 6.5 s against 1.4 s; 0.9 s since the linkage is
-# fastcluster's).  Above DENSE_UP_TO the matrix (8 bytes a pair, worked on in place) would
-# outgrow memory: 16,000 articles is 1 GB.
-DENSE_FROM = 1000
-DENSE_UP_TO = 16_000
-
+__all__ = ["average_link", "cluster_graph", "cluster_rows", "components", "edge_rows"]
 
 def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
     """Connected components, each sorted, the list sorted by first member."""
@@ -109,36 +101,75 @@ def average_link(nodes: Iterable[str], edges: Iterable[tuple[str, str, float]], 
     return sorted((sorted(g) for g in members.values()), key=lambda g: g[0])
 
 
-def _dense_labels(n: int, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
-                  threshold: float) -> list[int]:
-    """Cluster label of each of ``n`` nodes (indices in sorted-id order) under average link
-    of the edges ``(i, j, w)``, on the dense matrix."""
-    import fastcluster
-    from scipy.cluster.hierarchy import fcluster
+def _round_labels(n: int, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
+                  threshold: float) -> list[int] | None:
+    """Cluster label of each of ``n`` nodes under average link of the edges ``(i, j, w)``, by
+    rounds of reciprocal nearest neighbours; None when the scores are not whole millionths.
 
-    lo, hi = np.minimum(i, j), np.maximum(i, j)
-    # Row-major index of (lo, hi) in SciPy's condensed upper triangle.
-    flat = n * lo - lo * (lo + 1) // 2 + (hi - lo - 1)
-    size = n * (n - 1) // 2
-    if len(flat) and bool((flat[1:] > flat[:-1]).all()):
-        # Each pair once, as candidates come (sorted, distinct): written straight into a
-        # matrix filled with C, one pass over the 8 bytes a pair instead of three.
-        top = max(1.0, float(w.max()))
-        dist = np.full(size, top)
-        dist[flat] -= w
-    else:
-        # A pair listed twice sums, as in the sparse path.  (With no edges bincount gives integers.)
-        dist = np.bincount(flat, weights=w, minlength=size).astype(np.float64, copy=False)
-        top = max(1.0, float(dist.max()) if len(dist) else 1.0)
-        np.subtract(top, dist, out=dist)
-    # fastcluster's nearest-neighbour chain merges as SciPy's does (same update, same chain) in
-    # half the time, and works on the matrix in place.  Its Python wrapper (1.3.0) copies the
-    # input whatever ``preserve_input`` says (``array(X)`` copies under NumPy 2): up to 1 GB
-    # and most of the time at 10,000 articles, so the C routine is called as the wrapper would.
-    merges = np.empty((n - 1, 4))
-    fastcluster.linkage_wrap(n, dist, merges, fastcluster.mthidx["average"])
-    labels = fcluster(merges, t=top - threshold + 1e-12, criterion="distance")
-    return [int(x) for x in labels]
+    Average link is reducible (a merged cluster is never closer to a third than the nearer of
+    its parts), so two clusters that are each other's best neighbour merge in the greedy order
+    too, whatever else merges first (Sumengen et al., "Scaling Hierarchical Agglomerative
+    Clustering to Billion-sized Datasets", 2021).  Each round merges every such pair at once
+    with sparse products, so the cost follows the edges (no n-by-n matrix) and stays in C.
+    Sums are integers (scores are rounded to millionths), so no order of adding rounds them;
+    ties go to the neighbour with the smallest member, as in :func:`average_link`.  A cluster
+    whose best mean is below the threshold is final (any later mean with it is an average of
+    its present ones) and leaves the graph.
+    """
+    from scipy.sparse import coo_matrix, csr_matrix
+
+    q = np.rint(w * 1e6)
+    tq = round(threshold * 1e6)
+    if len(w) and (float(np.abs(q - w * 1e6).max()) > 1e-3 or abs(tq - threshold * 1e6) > 1e-6):
+        return None
+    lab = np.arange(n, dtype=np.int64)  # each node's cluster, known by its smallest member
+    active = np.arange(n, dtype=np.int64)  # the smallest member of each cluster still in play
+    size = np.ones(n, dtype=np.int64)
+    sums = coo_matrix((np.concatenate([q, q]).astype(np.int64), (np.concatenate([i, j]), np.concatenate([j, i]))),
+                      shape=(n, n)).tocsr()
+    sums.sum_duplicates()
+    while sums.nnz:
+        m = sums.shape[0]
+        counts = np.diff(sums.indptr)
+        row = np.repeat(np.arange(m), counts)
+        col = sums.indices
+        pair = size[row] * size[col]
+        reach = sums.data >= tq * pair
+        mean = np.where(reach, sums.data / pair, -1.0)
+        has = counts > 0
+        starts = sums.indptr[:-1][has]
+        best_mean = np.full(m, -1.0)
+        best_mean[has] = np.maximum.reduceat(mean, starts)
+        low = active[col]
+        tied = np.where(reach & (mean == best_mean[row]), low, n)
+        best_low = np.full(m, n, dtype=np.int64)
+        best_low[has] = np.minimum.reduceat(tied, starts)
+        at = np.full(n + 1, -1, dtype=np.int64)
+        at[active] = np.arange(m)
+        best = at[best_low]  # -1: no neighbour at the threshold
+        mine = np.arange(m)
+        mutual = (best > mine) & (best[np.maximum(best, 0)] == mine)
+        live = best >= 0
+        if not mutual.any():
+            break
+        into = mine.copy()
+        into[best[mutual]] = mine[mutual]
+        into = into[live]  # clusters with no neighbour at the threshold are final: dropped
+        kept = np.flatnonzero(live)
+        new, inv = np.unique(into, return_inverse=True)
+        fold = csr_matrix((np.ones(len(kept), dtype=np.int64), (kept, inv)), shape=(m, len(new)))
+        merged = (fold.T @ sums @ fold).tocoo()
+        off = merged.row != merged.col  # a merged pair's own sum is no longer an edge
+        sums = csr_matrix((merged.data[off], (merged.row[off], merged.col[off])), shape=merged.shape)
+        new_low = np.full(len(new), n, dtype=np.int64)
+        np.minimum.at(new_low, inv, active[kept])
+        # Nodes of merged clusters take the new smallest member as their label.
+        relabel = np.arange(n + 1, dtype=np.int64)
+        relabel[active[kept]] = new_low[inv]
+        lab = relabel[lab]
+        size = np.bincount(inv, weights=size[kept], minlength=len(new)).astype(np.int64)
+        active = new_low
+    return [int(x) for x in lab]
 
 
 def _groups(ids: Sequence[str], labels: Sequence[int]) -> list[list[str]]:
@@ -157,46 +188,19 @@ def edge_rows(row: Mapping[str, int], edges: Iterable[tuple[str, str, float]],
             np.array([e[2] for e in kept], dtype=np.float64))
 
 
-def average_link_dense(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], threshold: float) -> list[list[str]]:
-    """:func:`average_link` on the full matrix: average linkage (UPGMA, fastcluster's) over the
-    distances ``C - sum of the pair's scores``, missing pairs at ``C``, cut where the mean
-    score falls below ``threshold``.
-
-    Average link is the same on distances and on scores, a mean being linear, and ``C`` (the
-    largest pair sum, at least 1) only keeps every distance non-negative, as SciPy requires.
-    Average linkage is reducible, so the nearest-neighbour chain yields the dendrogram of
-    the greedy best-pair-first merges; cut at the threshold it gives :func:`average_link`'s
-    clusters.  Only exact ties between two candidate merges (or means within 1e-12 of the
-    threshold) may resolve differently: the chain breaks them by position in the sorted ids, not
-    by smallest member.  Same clusters on the 10k benchmark's 8,027-article component, on
-    real ECB+ graphs and on random ones (``test_dense_average_link_*``).
-    """
-    ids = sorted(set(nodes))
-    if len(ids) < 2:
-        return [ids] if ids else []
-    i, j, w = edge_rows({x: k for k, x in enumerate(ids)}, edges)
-    loop = i == j
-    return _groups(ids, _dense_labels(len(ids), i[~loop], j[~loop], w[~loop], threshold))
-
-
 def cluster_graph(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], threshold: float) -> list[list[str]]:
-    """Average link inside each connected component of the edges at or above ``threshold``,
-    with every edge inside a component counted: the clusters of :func:`average_link` over the
-    whole graph (a merge needs a mean at the threshold, so one pair at it, so a cluster never
-    spans two such components).  Components from ``DENSE_FROM`` to ``DENSE_UP_TO`` nodes go
-    the dense way, the others the sparse way; which depends on the component alone, so the
-    result is still a function of the graph.  The split runs on integer arrays (SciPy's
-    connected components, a sort by component): Python touches an edge only to read it once
-    and, in components on the sparse path, to hand it over.
-    """
+    """The clusters of :func:`average_link` over the graph, by :func:`cluster_rows`."""
     ids = sorted(set(nodes))
     return cluster_rows(ids, *edge_rows({x: k for k, x in enumerate(ids)}, edges), threshold)
 
 
 def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
                  threshold: float) -> list[list[str]]:
-    """:func:`cluster_graph` with the nodes as the sorted, distinct ``ids`` and the edges as
-    row numbers into them, ``(i[k], j[k], w[k])``."""
+    """:func:`average_link` with the nodes as the sorted, distinct ``ids`` and the edges as row
+    numbers into them, ``(i[k], j[k], w[k])``: by reciprocal rounds over the whole graph, or,
+    for scores that are not whole millionths, by the sparse heap inside each connected
+    component of the edges at or above ``threshold`` (a merge needs a mean at the threshold,
+    so one pair at it: a cluster never spans two such components)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -206,6 +210,9 @@ def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np
     loop = i == j
     if loop.any():
         i, j, w = i[~loop], j[~loop], w[~loop]
+    labels = _round_labels(n, i, j, w, threshold)
+    if labels is not None:
+        return _groups(ids, labels)
     strong = w >= threshold
     graph = coo_matrix((np.ones(int(strong.sum())), (i[strong], j[strong])), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
@@ -218,15 +225,7 @@ def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np
     out: list[list[str]] = []
     for c in range(len(starts) - 1):
         rows_c = members[starts[c] : starts[c + 1]]
-        names = [ids[k] for k in rows_c.tolist()]
-        if len(names) == 1:
-            out.append(names)
-            continue
         e = inside[bounds[c] : bounds[c + 1]]
-        if DENSE_FROM <= len(names) <= DENSE_UP_TO:
-            local_i, local_j = np.searchsorted(rows_c, i[e]), np.searchsorted(rows_c, j[e])
-            out.extend(_groups(names, _dense_labels(len(names), local_i, local_j, w[e], threshold)))
-        else:
-            sub = [(ids[a], ids[b], s) for a, b, s in zip(i[e].tolist(), j[e].tolist(), w[e].tolist(), strict=True)]
-            out.extend(average_link(names, sub, threshold))
+        sub = [(ids[a], ids[b], s) for a, b, s in zip(i[e].tolist(), j[e].tolist(), w[e].tolist(), strict=True)]
+        out.extend(average_link([ids[k] for k in rows_c.tolist()], sub, threshold))
     return sorted(out, key=lambda g: g[0])
