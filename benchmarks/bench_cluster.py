@@ -6,6 +6,14 @@ bases in turn (``evaluation.derivation.make_copy``: paraphrase, reorder, drop, c
 round numbers, shorten quotes, inject junk, retitle) until the corpus has N articles.  A copy
 belongs to its base's story: the ECB+ event for ECB+ bases, the base itself otherwise.
 
+Past 10,000 articles the corpus goes on in *generations*: generation g is the first 10,000
+articles again with every name (a capitalized word rarer than Zipf 5, as the name channel
+reads them) replaced by an invented one, the same within the generation, and every year
+shifted by 7 g (within 1950-2039).  So each generation's stories are new stories about other
+people at another time, the way a year of news repeats its kinds of story (another
+earthquake, another arrest) with other names, and the number of stories grows with the
+corpus, as it does in real news.  A generation-g article's gold story is its base's, tagged g.
+
 Every size runs in a fresh process, so its peak memory (``ru_maxrss``) is its own:
 
 * **embed**: the static MiniLM (model2vec distillation of the bundled MiniLM) over what the
@@ -25,8 +33,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import hashlib
 import json
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -34,11 +45,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wordfreq import zipf_frequency
+
 from unspun.evaluation.cluster import b_cubed
 from unspun.evaluation.derivation import article_lines, make_copy
 from unspun.models import static_encoder, static_status
 from unspun.records import Article
 from unspun.stages import cluster
+from unspun.textutil import fold
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,19 +72,49 @@ def bases(data: Path) -> list[tuple[str, str, str]]:
     return [b for b in out if len(b[1]) > 300]
 
 
+GENERATION = 10_000
+_NAME_WORD = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*")
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
+_SYLLABLES = [c + v for c in "bdklmnrstvz" for v in "aeiou"]
+
+
+@functools.lru_cache(maxsize=1_000_000)
+def _invented(word: str, g: int) -> str:
+    """The name standing for ``word`` in generation ``g``: if it is a name, three syllables
+    picked by a hash (unknown to any word list, as most names are); else the word itself."""
+    if zipf_frequency(fold(word.removesuffix("'s").removesuffix("’s")), "en") >= 5.0:
+        return word
+    digest = hashlib.blake2b(f"{g}:{word}".encode(), digest_size=3).digest()
+    return ("".join(_SYLLABLES[b % len(_SYLLABLES)] for b in digest) + "n").capitalize()
+
+
+def regenerate(text: str, g: int) -> str:
+    """``text`` as generation ``g`` tells it: other names, years moved by 7 g."""
+    if g == 0:
+        return text
+    text = _NAME_WORD.sub(lambda m: _invented(m.group(), g), text)
+    return _YEAR.sub(lambda m: str(1950 + (int(m.group()) - 1950 + 7 * g) % 90), text)
+
+
 def corpus(data: Path, n: int) -> tuple[list[Article], list[str]]:
     rng = random.Random(7)
     base = bases(data)
-    arts: list[Article] = []
-    gold: list[str] = []
-    for k in range(n):
+    first: list[tuple[str, str, str]] = []  # (source, text, story) of generation 0
+    for k in range(min(n, GENERATION)):
         bid, text, story = base[k % len(base)]
         lines = article_lines(text)
         if k >= len(base) and len(lines) >= 3:
             lines, _ = make_copy(lines, rng, "Other headline")
-        body = "\n\n".join(lines)
-        arts.append(Article(id=f"a{k:07d}", source=bid, text=body, clean_text=body, title=lines[0][:120]))
-        gold.append(story)
+        first.append((bid, "\n\n".join(lines), story))
+    arts: list[Article] = []
+    gold: list[str] = []
+    for k in range(n):
+        g, j = divmod(k, GENERATION)
+        bid, body, story = first[j]
+        body = regenerate(body, g)
+        title = body.split("\n", 1)[0][:120]
+        arts.append(Article(id=f"a{k:07d}", source=bid, text=body, clean_text=body, title=title))
+        gold.append(f"{story}@{g}" if g else story)
     return arts, gold
 
 

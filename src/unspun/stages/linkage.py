@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -122,28 +123,33 @@ def _round_labels(n: int, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w:
     tq = round(threshold * 1e6)
     if len(w) and (float(np.abs(q - w * 1e6).max()) > 1e-3 or abs(tq - threshold * 1e6) > 1e-6):
         return None
-    lab = np.arange(n, dtype=np.int64)  # each node's cluster, known by its smallest member
-    active = np.arange(n, dtype=np.int64)  # the smallest member of each cluster still in play
+    # Row numbers and labels as int32 (half the memory of the first round's temporaries, the
+    # peak of a big run); sums stay int64.
+    idx = np.int32 if n < 2**31 - 1 else np.int64
+    lab = np.arange(n, dtype=idx)  # each node's cluster, known by its smallest member
+    active: npt.NDArray[Any] = np.arange(n, dtype=idx)  # the smallest member of each cluster still in play
     size = np.ones(n, dtype=np.int64)
-    sums = coo_matrix((np.concatenate([q, q]).astype(np.int64), (np.concatenate([i, j]), np.concatenate([j, i]))),
-                      shape=(n, n)).tocsr()
+    sums = coo_matrix((np.concatenate([q, q]).astype(np.int64),
+                       (np.concatenate([i, j]).astype(idx), np.concatenate([j, i]).astype(idx))), shape=(n, n)).tocsr()
+    del q
     sums.sum_duplicates()
     while sums.nnz:
         m = sums.shape[0]
         counts = np.diff(sums.indptr)
-        row = np.repeat(np.arange(m), counts)
-        col = sums.indices
-        pair = size[row] * size[col]
+        row = np.repeat(np.arange(m, dtype=idx), counts)
+        pair = size[row] * size[sums.indices]
         reach = sums.data >= tq * pair
-        mean = np.where(reach, sums.data / pair, -1.0)
+        mean = np.divide(sums.data, pair, out=np.full(len(pair), -1.0), where=reach)
+        del pair
         has = counts > 0
         starts = sums.indptr[:-1][has]
         best_mean = np.full(m, -1.0)
         best_mean[has] = np.maximum.reduceat(mean, starts)
-        low = active[col]
-        tied = np.where(reach & (mean == best_mean[row]), low, n)
-        best_low = np.full(m, n, dtype=np.int64)
+        tied = np.where(reach & (mean == best_mean[row]), active[sums.indices], n)
+        del mean, reach
+        best_low = np.full(m, n, dtype=tied.dtype)
         best_low[has] = np.minimum.reduceat(tied, starts)
+        del tied
         at = np.full(n + 1, -1, dtype=np.int64)
         at[active] = np.arange(m)
         best = at[best_low]  # -1: no neighbour at the threshold
@@ -158,13 +164,19 @@ def _round_labels(n: int, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w:
         kept = np.flatnonzero(live)
         new, inv = np.unique(into, return_inverse=True)
         fold = csr_matrix((np.ones(len(kept), dtype=np.int64), (kept, inv)), shape=(m, len(new)))
-        merged = (fold.T @ sums @ fold).tocoo()
-        off = merged.row != merged.col  # a merged pair's own sum is no longer an edge
-        sums = csr_matrix((merged.data[off], (merged.row[off], merged.col[off])), shape=merged.shape)
-        new_low = np.full(len(new), n, dtype=np.int64)
+        del row
+        merged = (fold.T @ sums @ fold).tocsr()
+        del sums
+        # A merged pair's own sum is no longer an edge: the diagonal goes.
+        row = np.repeat(np.arange(merged.shape[0], dtype=idx), np.diff(merged.indptr))
+        off = merged.indices != row
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row[off], minlength=merged.shape[0]))])
+        sums = csr_matrix((merged.data[off], merged.indices[off], indptr), shape=merged.shape)
+        del merged, row, off
+        new_low = np.full(len(new), n, dtype=idx)
         np.minimum.at(new_low, inv, active[kept])
         # Nodes of merged clusters take the new smallest member as their label.
-        relabel = np.arange(n + 1, dtype=np.int64)
+        relabel = np.arange(n + 1, dtype=idx)
         relabel[active[kept]] = new_low[inv]
         lab = relabel[lab]
         size = np.bincount(inv, weights=size[kept], minlength=len(new)).astype(np.int64)
