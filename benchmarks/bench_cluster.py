@@ -7,12 +7,19 @@ round numbers, shorten quotes, inject junk, retitle) until the corpus has N arti
 belongs to its base's story: the ECB+ event for ECB+ bases, the base itself otherwise.
 
 Past 10,000 articles the corpus goes on in *generations*: generation g is the first 10,000
-articles again with every name (a capitalized word rarer than Zipf 5, as the name channel
-reads them) replaced by an invented one, the same within the generation, and every year
-shifted by 7 g (within 1950-2039).  So each generation's stories are new stories about other
-people at another time, the way a year of news repeats its kinds of story (another
-earthquake, another arrest) with other names, and the number of stories grows with the
-corpus, as it does in real news.  A generation-g article's gold story is its base's, tagged g.
+articles again with, the same way throughout the generation,
+
+* every name (a capitalized word rarer than Zipf 5, as the name channel reads them) replaced
+  by an invented one,
+* every other word rarer than Zipf 4.5 ("earthquake", "rehab"; not "police" or "arrested")
+  replaced by an English word of the same rarity (same half-Zipf band), picked by a hash,
+* every year shifted by 7 g (within 1950-2039).
+
+So each generation's stories are new stories about other people and things at another time,
+told in the common words of news, and the number of stories grows with the corpus as it does
+in real news (without the swap of rare words, every generation of a story would share its
+rarest words, and the blocks of those words would grow with the square of the corpus, which
+real news does not do).  A generation-g article's gold story is its base's, tagged g.
 
 Every size runs in a fresh process, so its peak memory (``ru_maxrss``) is its own:
 
@@ -45,7 +52,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wordfreq import zipf_frequency
+from wordfreq import top_n_list, zipf_frequency
 
 from unspun.evaluation.cluster import b_cubed
 from unspun.evaluation.derivation import article_lines, make_copy
@@ -88,11 +95,40 @@ def _invented(word: str, g: int) -> str:
     return ("".join(_SYLLABLES[b % len(_SYLLABLES)] for b in digest) + "n").capitalize()
 
 
+_RARE_WORD = re.compile(r"\b[a-z]{4,}\b")
+
+
+@functools.lru_cache(maxsize=1)
+def _bands() -> dict[int, list[str]]:
+    """Plain English words rarer than Zipf 4.5, by half-Zipf band: the stand-ins."""
+    out: dict[int, list[str]] = {}
+    for w in top_n_list("en", 200_000):
+        if w.isalpha() and w.islower() and len(w) >= 4:
+            z = zipf_frequency(w, "en")
+            if z < 4.5:
+                out.setdefault(int(z * 2), []).append(w)
+    return out
+
+
+@functools.lru_cache(maxsize=1_000_000)
+def _stand_in(word: str, g: int) -> str:
+    """The word standing for a rare plain ``word`` in generation ``g`` (itself if common)."""
+    z = zipf_frequency(word, "en")
+    if z >= 4.5:
+        return word
+    pick = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=4).digest(), "big")
+    band = _bands().get(int(z * 2))
+    if not band:  # unknown to the word list: an invented word
+        return "".join(_SYLLABLES[(pick >> (6 * k)) % len(_SYLLABLES)] for k in range(3))
+    return band[pick % len(band)]
+
+
 def regenerate(text: str, g: int) -> str:
-    """``text`` as generation ``g`` tells it: other names, years moved by 7 g."""
+    """``text`` as generation ``g`` tells it: other names and rare words, years moved by 7 g."""
     if g == 0:
         return text
     text = _NAME_WORD.sub(lambda m: _invented(m.group(), g), text)
+    text = _RARE_WORD.sub(lambda m: _stand_in(m.group(), g), text)
     return _YEAR.sub(lambda m: str(1950 + (int(m.group()) - 1950 + 7 * g) % 90), text)
 
 
