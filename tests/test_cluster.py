@@ -192,6 +192,26 @@ def test_reciprocal_rounds_follow_the_sparse_heap(raw: list[tuple[int, int, int]
     assert linkage.cluster_graph(nodes, flat, 0.4) == linkage.average_link(nodes, flat, 0.4)
 
 
+def test_words_are_weighed_by_the_article_language() -> None:
+    # Real Spanish and German SemEval texts: in the English table their function words look
+    # rare and become keys shared by every article of the language; in their own, they are not.
+    with (DATA / "semeval2022-t8/pairs-dev.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for lang, common in (("es", {"que", "los", "para"}), ("de", {"der", "und", "sich"})):
+        texts = [r["text1"] for r in rows if r["lang1"] == lang][:40]
+        assert len(texts) == 40
+        as_english = [cluster.features(Article(id=f"x{k}", source="t", text=t)) for k, t in enumerate(texts)]
+        as_own = [cluster.features(Article(id=f"x{k}", source="t", text=t, language=lang)) for k, t in enumerate(texts)]
+        english_keys = {k[2:] for f in as_english for k in f.keys}
+        own_keys = {k[2:] for f in as_own for k in f.keys}
+        assert common <= english_keys and not common & own_keys, lang
+        # Capitalized common words (sentence openings) stop counting as names too.
+        assert sum(map(len, (f.names for f in as_own))) < sum(map(len, (f.names for f in as_english)))
+    assert cluster.table_language(Article(id="x", source="t", text="", language="pt-BR")) == "pt"
+    assert cluster.table_language(Article(id="x", source="t", text="", language="xx")) == "en"
+    assert cluster.table_language(Article(id="x", source="t", text="")) == "en"
+
+
 def test_blocking_keys_and_channels_degrade_without_models() -> None:
     (_, art), *_ = _ecb({1})
     bare = cluster.features(art, None, None, CFG)

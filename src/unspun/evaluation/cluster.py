@@ -184,8 +184,9 @@ def score_semeval(path: Path, limit: int | None = None, cfg: cluster.ClusterConf
         rows = list(csv.DictReader(fh))[:limit]
     arts = []
     for r in rows:
-        arts.append(Article(id=f"{r['pair_id']}#1", source=str(path), text=r["text1"]))
-        arts.append(Article(id=f"{r['pair_id']}#2", source=str(path), text=r["text2"]))
+        # Each text in its language, as ingest would detect it (it weighs words by that table).
+        arts.append(Article(id=f"{r['pair_id']}#1", source=str(path), text=r["text1"], language=r["lang1"]))
+        arts.append(Article(id=f"{r['pair_id']}#2", source=str(path), text=r["text2"], language=r["lang2"]))
     encoder = sentence_encoder()
     feats, emb = story_features(arts, encoder, True, cfg)
     tfidf = TfidfVectorizer(sublinear_tf=True).fit_transform([a.text for a in arts])

@@ -1,8 +1,9 @@
 """Cluster: group articles into stories.
 
 Each article gets :class:`StoryFeatures` from itself alone: a dense embedding of its title and
-opening, a term vector and a name vector weighted by how rare each word is in English at large
-(``wordfreq``, a fixed table, so a weight never depends on the rest of the corpus), the named
+opening, a term vector and a name vector weighted by how rare each word is in the article's
+language at large (``wordfreq``, a fixed table per language, English where there is none, so
+a weight never depends on the rest of the corpus), the named
 entities from spaCy with bare surnames linked to the full name given earlier in the article,
 and a time anchor (the publication date, else the first year the text mentions).
 
@@ -116,10 +117,31 @@ EMBED_CHARS = 2000  # MiniLM reads 256 word pieces; the static model is cut to t
 
 
 @functools.lru_cache(maxsize=500_000)
-def _rarity(word: str) -> float:
+def _rarity(word: str, lang: str = "en") -> float:
+    """Rarity of ``word`` in ``lang``'s table.  In the English table every word of another
+    language looks rare: Spanish "que" or German "der" (Zipf 7.5 at home) would be the most
+    distinctive words of every article in those languages, keys shared by all of them."""
     from wordfreq import zipf_frequency
 
-    return max(0.0, _RARE - zipf_frequency(word, "en"))
+    try:
+        zipf = zipf_frequency(word, lang)
+    except ImportError:  # a language whose tokenizer is not installed (Chinese needs jieba)
+        zipf = zipf_frequency(word, "en")
+    return max(0.0, _RARE - zipf)
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> frozenset[str]:
+    from wordfreq import available_languages
+
+    return frozenset(available_languages())
+
+
+def table_language(article: Article) -> str:
+    """The frequency table an article's words are weighed by: its language's when it has one
+    that ``wordfreq`` knows ("es", "pt-BR" -> "pt"), English otherwise."""
+    code = (article.language or "en").replace("_", "-").split("-")[0].lower()
+    return code if code in _tables() else "en"
 
 
 def _unit(counts: Mapping[str, float], limit: int, rarity: Callable[[str], float] = _rarity) -> Vector:
@@ -130,22 +152,22 @@ def _unit(counts: Mapping[str, float], limit: int, rarity: Callable[[str], float
     return {w: round(v / norm, 6) for w, v in top}
 
 
-def _terms(text: str, limit: int) -> Vector:
+def _terms(text: str, limit: int, lang: str = "en") -> Vector:
     toks = (fold(t) for t in _TOKEN.findall(text))
-    return _unit(Counter(t for t in toks if t not in STOPWORDS), limit)
+    return _unit(Counter(t for t in toks if t not in STOPWORDS), limit, lambda w: _rarity(w, lang))
 
 
-def _names(text: str, limit: int) -> Vector:
+def _names(text: str, limit: int, lang: str = "en") -> Vector:
     counts: Counter[str] = Counter()
     for m in _NAME.finditer(text):
         for w in m.group().split():
             w = fold(_POSSESSIVE.sub("", w))
-            if len(w) > 1 and _rarity(w) > _RARE - _NAME_MAX_ZIPF:
+            if len(w) > 1 and _rarity(w, lang) > _RARE - _NAME_MAX_ZIPF:
                 counts[w] += 1
-    return _unit(counts, limit)
+    return _unit(counts, limit, lambda w: _rarity(w, lang))
 
 
-def _entities(ents: Iterable[tuple[str, str]], limit: int) -> Vector:
+def _entities(ents: Iterable[tuple[str, str]], limit: int, lang: str = "en") -> Vector:
     """Entity keys; a one-word PERSON that ends a longer PERSON named earlier becomes that name."""
     counts: Counter[str] = Counter()
     people: list[str] = []
@@ -163,7 +185,7 @@ def _entities(ents: Iterable[tuple[str, str]], limit: int) -> Vector:
                 key = next((p for p in reversed(people) if p.split()[-1] == key), key)
         counts[key] += 1
     # A multi-word name is as rare as its rarest word.
-    return _unit(counts, limit, lambda k: max(_rarity(w) for w in k.split()))
+    return _unit(counts, limit, lambda k: max(_rarity(w, lang) for w in k.split()))
 
 
 def _anchor(article: Article, body: str) -> str | None:
@@ -236,12 +258,13 @@ def features(
     :func:`embed_text`; ``ents`` its (text, label) named entities, None when no parser ran."""
     body = article.clean_text or article.text
     text = ((article.title + "\n") if article.title else "") + body
+    lang = table_language(article)
     packed = _pack(dense) if dense is not None else ""
     base = StoryFeatures(
         dense=packed,
-        terms=_terms(text, cfg.max_terms),
-        names=_names(text, cfg.max_terms),
-        entities=_entities(ents, cfg.max_terms) if ents is not None else {},
+        terms=_terms(text, cfg.max_terms, lang),
+        names=_names(text, cfg.max_terms, lang),
+        entities=_entities(ents, cfg.max_terms, lang) if ents is not None else {},
         anchor=_anchor(article, body),
         parsed=ents is not None,
         keys=(),
