@@ -167,7 +167,7 @@ def test_average_link_and_its_components_follow_the_definition(raw: list[tuple[i
 def test_reciprocal_rounds_equal_the_sparse_heap_on_real_graphs(ecb_features: dict[str, StoryFeatures]) -> None:
     # The real graph of five easily confused ECB+ topics (full features), at three cuts: the
     # rounds of reciprocal nearest neighbours give the sparse heap's clusters, and the cuts do
-    # split.  Scores off the millionth grid go the heap's way, component by component.
+    # split.  Scores off the millionth grid go the heap's way.
     edges = cluster.edges_for(cluster.candidate_pairs(ecb_features), ecb_features, CFG)
     nodes = sorted(ecb_features)
     for threshold in (0.3, 0.4, 0.55):

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 __all__ = ["average_link", "cluster_graph", "cluster_rows", "components", "edge_rows"]
 
+
 def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
     """Connected components, each sorted, the list sorted by first member."""
     parent = {n: n for n in nodes}
@@ -209,35 +210,15 @@ def cluster_graph(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]],
 def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
                  threshold: float) -> list[list[str]]:
     """:func:`average_link` with the nodes as the sorted, distinct ``ids`` and the edges as row
-    numbers into them, ``(i[k], j[k], w[k])``: by reciprocal rounds over the whole graph, or,
-    for scores that are not whole millionths, by the sparse heap inside each connected
-    component of the edges at or above ``threshold`` (a merge needs a mean at the threshold,
-    so one pair at it: a cluster never spans two such components)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n = len(ids)
-    if not n:
+    numbers into them, ``(i[k], j[k], w[k])``: by reciprocal rounds, or by the heap itself for
+    scores that are not whole millionths (no scorer makes those; hand-made graphs can)."""
+    if not len(ids):
         return []
     loop = i == j
     if loop.any():
         i, j, w = i[~loop], j[~loop], w[~loop]
-    labels = _round_labels(n, i, j, w, threshold)
+    labels = _round_labels(len(ids), i, j, w, threshold)
     if labels is not None:
         return _groups(ids, labels)
-    strong = w >= threshold
-    graph = coo_matrix((np.ones(int(strong.sum())), (i[strong], j[strong])), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
-    inside = np.flatnonzero(comp[i] == comp[j])
-    inside = inside[np.argsort(comp[i[inside]], kind="stable")]
-    numbers = np.arange(comp.max() + 2)  # every component's number, and one past the last
-    bounds = np.searchsorted(comp[i[inside]], numbers)
-    members = np.argsort(comp, kind="stable")  # node rows by component, ascending within each
-    starts = np.searchsorted(comp[members], numbers)
-    out: list[list[str]] = []
-    for c in range(len(starts) - 1):
-        rows_c = members[starts[c] : starts[c + 1]]
-        e = inside[bounds[c] : bounds[c + 1]]
-        sub = [(ids[a], ids[b], s) for a, b, s in zip(i[e].tolist(), j[e].tolist(), w[e].tolist(), strict=True)]
-        out.extend(average_link([ids[k] for k in rows_c.tolist()], sub, threshold))
-    return sorted(out, key=lambda g: g[0])
+    return average_link(ids, [(ids[a], ids[b], s) for a, b, s in zip(i.tolist(), j.tolist(), w.tolist(), strict=True)],
+                        threshold)
