@@ -17,11 +17,13 @@ from hypothesis import strategies as st
 
 from conftest import DATA, unspun
 from unspun.dates import to_date
-from unspun.evaluation.derivation import article_lines, ecbplus_stories, make_article, make_copy
+from unspun.evaluation import derivation
+from unspun.evaluation.derivation import article_lines, ecbplus_stories, make_article, make_copy, semeval_stories
 from unspun.evaluation.provenance import score_derivations, score_mrpc
 from unspun.models import Encoder, sentence_encoder
 from unspun.records import Article
-from unspun.stages import provenance
+from unspun.stages import copytree, provenance
+from unspun.stages.align import align, prepare
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +113,72 @@ def test_a_light_spin_of_three_words_points_at_the_copy(seed_articles: dict[str,
     origin = replace(origin, published_at=None)
     d = provenance.derive(origin, copy, None, encoder)
     assert d is not None and d.relation == "derived" and (d.copy_id, d.origin_id) == (copy.id, origin.id), d
-    assert d.direction == "argued" and any("swaps in longer, rarer words" in r for r in d.reasons), d.reasons
+    assert d.direction == "argued" and any("swaps in rarer words" in r for r in d.reasons), d.reasons
+
+
+def test_spin_is_read_from_word_rarity_on_real_articles() -> None:
+    """A spinner's synonyms are rarer words: on 80 real ECB+ articles spun at full strength,
+    the copy reads as the spun side in most pairs and the original never does."""
+    rows = [json.loads(line) for line in (DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl").read_text().splitlines()[:80]]
+    called, reversed_ = 0, 0
+    for k, row in enumerate(rows):
+        lines = article_lines(row["text"])
+        rng = random.Random(k)
+        spinner = {w: rng.choice(v) for w, v in sorted(derivation._SWAPS.items())}
+        copy_lines = [lines[0]] + [derivation._paraphrase(x, rng, 1.0, spinner) for x in lines[1:]]
+        origin, copy = make_article(f"o{k}", lines, None), make_article(f"c{k}", copy_lines, None)
+        al = align(prepare(copy, None), prepare(origin, None))
+        spin = provenance._spin(copy, origin, al)
+        called += spin > provenance._SPIN_GAP
+        reversed_ += spin < -provenance._SPIN_GAP
+    assert called >= 45 and reversed_ == 0, (called, reversed_)
+
+
+def test_a_copy_is_not_hung_under_a_sibling_that_changed_its_words(encoder: Encoder) -> None:
+    """Two copies of one original: the second keeps words of the original that the first one
+    (and so the first one's own copy) changed, so it cannot come from either.  The cost of words found again
+    (copytree.regraft) puts it back under the original; edge costs alone did not."""
+    story = next(s for s in ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl", topics={24})
+                 if s.name == "ecbplus/24ecbplus")
+    case = next(c for c in story.cases if c.article.source.endswith("24_1ecbplus.xml~copy1.txt"))
+    sibling = next(c for c in story.cases if c.article.source.endswith("24_1ecbplus.xml~copy0.txt"))
+    assert case.parent == sibling.parent
+
+    def parent_of_copy() -> str | None:
+        derivations, _ = provenance.trace_story([c.article for c in story.cases], None, encoder)
+        return next((d.origin_id for d in derivations if d.relation == "derived" and d.copy_id == case.article.id), None)
+
+    assert parent_of_copy() == case.parent
+    try:
+        provenance._REGAIN_COST, saved = 0.0, provenance._REGAIN_COST
+        # the error the regain cost corrects: hung under a copy made from its sibling
+        assert parent_of_copy() in {c.article.id for c in story.cases if c.parent == sibling.article.id}
+    finally:
+        provenance._REGAIN_COST = saved
+
+
+def test_a_two_sentence_brief_carried_whole_is_a_copy(encoder: Encoder) -> None:
+    """A brief of two body sentences, both carried nearly verbatim from a real ECB+ article,
+    is linked to it although it has fewer than min_matches sentences."""
+    story = next(s for s in ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl", topics={10})
+                 if s.name == "ecbplus/10ecbplus")
+    case = next(c for c in story.cases if c.article.source.endswith("10_20ecbplus.xml~copy0.txt"))
+    assert len(prepare(case.article, None).sentences) == 2
+    derivations, _ = provenance.trace_story([c.article for c in story.cases], None, encoder)
+    got = [d for d in derivations if d.relation == "derived" and d.copy_id == case.article.id]
+    assert [d.origin_id for d in got] == [case.parent] and len(got[0].pairs) == 2
+    strict = provenance.ProvenanceConfig(whole_matches=3)  # as before: three sentences at least
+    derivations, _ = provenance.trace_story([c.article for c in story.cases], strict, encoder)
+    assert not [d for d in derivations if case.article.id in (d.copy_id, d.origin_id)]
+
+
+def test_breaking_in_a_headline_the_body_never_backs_is_spin(seed_articles: dict[str, Article]) -> None:
+    art = seed_articles["003_e157552f8d2aabdd.txt"]
+    assert "breaking" not in art.clean_text.lower()
+    spun = replace(art, title="BREAKING: " + (art.title or ""))
+    kinds = {s.kind for s in provenance.article_signals(spun, None, provenance.ProvenanceConfig())}
+    assert "spun_headline" in kinds and "spun_headline" not in {
+        s.kind for s in provenance.article_signals(art, None, provenance.ProvenanceConfig())}
 
 
 def test_outlet_profile_counts_what_was_observed(traced: Any, seed_articles: dict[str, Article]) -> None:
@@ -129,9 +196,12 @@ def test_synthetic_benchmark_floors(encoder: Encoder) -> None:
     stories = list(ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl", topics=set(range(26, 36))))
     r = score_derivations(stories, encoder)
     assert r["copies"] >= 100
-    assert r["derived_f1"] >= 0.93, r
-    assert r["direction_accuracy"] >= 0.85, r
+    assert r["derived_f1"] >= 0.97, r
+    assert r["direction_accuracy"] >= 0.90, r
     assert r["parent_accuracy"] >= 0.78, r
+    # SemEval en-en pairs rated the same story: the issue's floors for derived F1 and direction.
+    r = score_derivations(semeval_stories(DATA / "semeval2022-t8" / "pairs-dev.csv"), encoder)
+    assert r["copies"] >= 40 and r["derived_f1"] >= 0.95 and r["direction_accuracy"] >= 0.90, r
 
 
 def test_benchmark_is_deterministic() -> None:
@@ -182,13 +252,14 @@ def test_eval_provenance_command_json() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.tuples(st.sampled_from("rabcd"), st.sampled_from("abcd")),
-                       st.integers(0, 9).map(float), min_size=1))
-def test_copy_tree_is_the_cheapest_tree(edges: dict[tuple[str, str], float]) -> None:
+                       st.integers(0, 9).map(float), min_size=1),
+       st.fixed_dictionaries({v: st.frozensets(st.sampled_from("xyz")) for v in "abcd"}))
+def test_copy_tree_is_the_cheapest_tree(edges: dict[tuple[str, str], float], words: dict[str, frozenset[str]]) -> None:
     """The copy tree solver against every possible choice of parents on small graphs."""
     edges = {e: w for e, w in edges.items() if e[0] != e[1]}
     for v in "abcd":
         edges.setdefault(("r", v), 100.0)  # every node reachable from the root
-    got = provenance._arborescence(edges, "r")
+    got = copytree.arborescence(edges, "r")
     assert sorted(got) == list("abcd") and all((u, v) in edges for v, u in got.items())
 
     def is_tree(parents: dict[str, str]) -> bool:
@@ -205,3 +276,11 @@ def test_copy_tree_is_the_cheapest_tree(edges: dict[tuple[str, str], float]) -> 
     best = min(sum(edges[(u, v)] for u, v in zip(choice, "abcd", strict=True))
                for choice in itertools.product(*options) if is_tree(dict(zip("abcd", choice, strict=True))))
     assert is_tree(got) and sum(edges[(u, v)] for v, u in got.items()) == best
+    # Regrafting under the cost of words found again keeps a tree over the same edges and
+    # never raises that cost; with no such cost it has nothing to improve on the optimum.
+    for regain in (0.0, 1.0, 5.0):
+        tree = copytree.regraft(dict(got), edges, words, regain, "r")
+        assert is_tree(tree) and all((u, v) in edges for v, u in tree.items())
+        assert copytree.tree_cost(tree, edges, words, regain, "r") <= copytree.tree_cost(got, edges, words, regain, "r")
+        if not regain:
+            assert sum(edges[(u, v)] for v, u in tree.items()) == best
