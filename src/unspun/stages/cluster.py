@@ -52,6 +52,8 @@ __all__ = [
     "features",
     "make_stories",
     "similarity",
+    "table_language",
+    "word_zipf",
 ]
 
 Vector = dict[str, float]
@@ -117,17 +119,23 @@ EMBED_CHARS = 2000  # MiniLM reads 256 word pieces; the static model is cut to t
 
 
 @functools.lru_cache(maxsize=500_000)
+def word_zipf(word: str, lang: str = "en") -> float:
+    """Zipf frequency of ``word`` (log10 of its uses per billion words) in ``lang``'s
+    ``wordfreq`` table; English for a language whose tokenizer is not installed (Chinese
+    needs jieba)."""
+    from wordfreq import zipf_frequency
+
+    try:
+        return float(zipf_frequency(word, lang))
+    except ImportError:
+        return float(zipf_frequency(word, "en"))
+
+
 def _rarity(word: str, lang: str = "en") -> float:
     """Rarity of ``word`` in ``lang``'s table.  In the English table every word of another
     language looks rare: Spanish "que" or German "der" (Zipf 7.5 at home) would be the most
     distinctive words of every article in those languages, keys shared by all of them."""
-    from wordfreq import zipf_frequency
-
-    try:
-        zipf = zipf_frequency(word, lang)
-    except ImportError:  # a language whose tokenizer is not installed (Chinese needs jieba)
-        zipf = zipf_frequency(word, "en")
-    return max(0.0, _RARE - zipf)
+    return max(0.0, _RARE - word_zipf(word, lang))
 
 
 @functools.lru_cache(maxsize=1)

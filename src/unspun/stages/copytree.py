@@ -73,44 +73,80 @@ def tree_cost(tree: Mapping[str, str], edges: Edges, words: Mapping[str, frozens
               regain: float, root: str) -> float:
     """Sum of the tree's edge costs, plus ``regain`` times the share of each article's words
     that its parent lacks but an ancestor above the parent has (words found again)."""
+    return round(_cost(tree, sorted(tree), edges, words, regain, root, {}), 9)
+
+
+def _cost(tree: Mapping[str, str], nodes: list[str], edges: Edges, words: Mapping[str, frozenset[str]],
+          regain: float, root: str, above: dict[str, frozenset[str]]) -> float:
+    """The cost terms of ``nodes`` (each after its parent, or in any order with ``above``
+    empty): ``above`` memoizes the words of each article's ancestors, root left out."""
+
+    def lineage(x: str) -> frozenset[str]:
+        if x not in above:
+            p = tree.get(x, root)
+            above[x] = frozenset() if p == root else lineage(p) | words[p]
+        return above[x]
+
     total = 0.0
-    for c, p in sorted(tree.items()):
+    for c in nodes:
+        p = tree[c]
         total += edges[(p, c)]
-        above = [a for a in ancestors(tree, p) if a != root] if p != root else []
-        if regain and above and words[c]:
-            back = (words[c] - words[p]) & frozenset().union(*(words[a] for a in above))
-            total += regain * len(back) / len(words[c])
-    return round(total, 9)
+        if regain and p != root and words[c]:
+            total += regain * len((words[c] - words[p]) & lineage(p)) / len(words[c])
+    return total
+
+
+# Parents tried for an article: its cheapest incoming edges.  A family is mostly a handful of
+# articles, where that is every edge; a wire story reprinted by a hundred sites would otherwise
+# try every article under every other, each try costing the whole subtree.
+_CANDIDATES = 8
 
 
 def regraft(tree: dict[str, str], edges: Edges, words: Mapping[str, frozenset[str]],
             regain: float, root: str) -> dict[str, str]:
     """``tree`` improved one move at a time under :func:`tree_cost`, until no move helps.
 
-    A move hangs one article (with everything below it) under another article it has an
-    edge from, or makes it the root and hangs the old root under one of its descendants.
-    Articles and options are tried in sorted order and the first move that lowers the cost is
-    taken, so the same graph always gives the same tree.  Families are a handful of articles;
-    each move lowers the cost, so the walk ends.
+    A move hangs one article (with everything below it) under another article it has one of
+    its cheapest edges from, or makes it the root and hangs the old root under one of its
+    descendants.  Articles and options are tried in sorted order and the first move that
+    lowers the cost is taken, so the same graph always gives the same tree.  A move under a
+    new parent changes the cost of the moved subtree only, so only that is summed again.
+    Each move lowers the cost, so the walk ends.
     """
-    into: dict[str, list[str]] = {}
-    for u, v in sorted(edges):
+    by_cost: dict[str, list[tuple[float, str]]] = {}
+    for (u, v), w in edges.items():
         if u != root:
-            into.setdefault(v, []).append(u)
-    best = tree_cost(tree, edges, words, regain, root)
+            by_cost.setdefault(v, []).append((w, u))
+    into = {v: sorted(u for _, u in sorted(us)[:_CANDIDATES]) for v, us in by_cost.items()}
     moved = True
     while moved:
         moved = False
         for c in sorted(tree):
             if tree[c] == root:
                 continue
-            below = {x for x in tree if c in ancestors(tree, x)} | {c}
-            top = next(x for x in sorted(tree) if tree[x] == root)
-            options = [{**tree, c: q} for q in into.get(c, []) if q != tree[c] and q not in below]
-            options += [{**tree, c: root, top: q} for q in sorted(below) if (q, top) in edges]
-            for option in options:
-                cost = tree_cost(option, edges, words, regain, root)
-                if cost < best - 1e-9:
-                    tree, best, moved = option, cost, True
-                    break
+            children: dict[str, list[str]] = {}
+            for x, p in sorted(tree.items()):
+                children.setdefault(p, []).append(x)
+            below = [c]  # c's subtree, each article after its parent
+            for x in below:
+                below.extend(children.get(x, []))
+            inside = set(below)
+            memo: dict[str, frozenset[str]] = {}
+            now = _cost(tree, below, edges, words, regain, root, memo)
+            for q in into.get(c, []):
+                if q != tree[c] and q not in inside:
+                    option = {**tree, c: q}
+                    # Outside the subtree nothing changes: reuse their ancestors' words.
+                    keep = {x: w for x, w in memo.items() if x not in inside}
+                    if _cost(option, below, edges, words, regain, root, keep) < now - 1e-9:
+                        tree, moved = option, True
+                        break
+            else:
+                top = next(x for x in sorted(tree) if tree[x] == root)
+                best = tree_cost(tree, edges, words, regain, root)
+                for q in sorted(inside & set(into.get(top, []))):
+                    option = {**tree, c: root, top: q}
+                    if tree_cost(option, edges, words, regain, root) < best - 1e-9:
+                        tree, moved = option, True
+                        break
     return tree

@@ -28,7 +28,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 
 from ..dates import to_date
 from ..models import Encoder
@@ -36,7 +35,7 @@ from ..records import AlignedPair, Article, Derivation, OutletProfile, Signal, S
 from ..textutil import STOPWORDS, fold, words
 from .align import AlignConfig, Alignment, Doc, align, prepare, sentence_similarity
 from .clean import METADATA_REASONS
-from .cluster import table_language
+from .cluster import table_language, word_zipf
 from .copytree import ancestors, arborescence, regraft
 from .linkage import components
 
@@ -201,16 +200,6 @@ _SPIN_WORDS = 3
 _SPIN_GAP = 0.5
 
 
-@lru_cache(maxsize=1 << 16)
-def _zipf(word: str, lang: str) -> float:
-    from wordfreq import zipf_frequency
-
-    try:
-        return float(zipf_frequency(word, lang))
-    except ImportError:  # a language whose tokenizer is not installed (Chinese needs jieba)
-        return float(zipf_frequency(word, "en"))
-
-
 def _spin(a: Article, b: Article, ab: Alignment) -> float:
     """How much rarer the words are that ``a``'s aligned sentences use where ``b``'s differ.
 
@@ -233,7 +222,7 @@ def _spin(a: Article, b: Article, ab: Alignment) -> float:
         theirs += [w for w in wb if w in only_b and w.isalpha()]
     if len(mine) < _SPIN_WORDS or len(theirs) < _SPIN_WORDS:
         return 0.0
-    return sum(_zipf(w, lang) for w in theirs) / len(theirs) - sum(_zipf(w, lang) for w in mine) / len(mine)
+    return sum(word_zipf(w, lang) for w in theirs) / len(theirs) - sum(word_zipf(w, lang) for w in mine) / len(mine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +336,8 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
         originality[p.a.id] = originality.get(p.a.id, 0.0) - p.score
         grams[p.a.id], grams[p.b.id] = p.ab.a.grams, p.ab.b.grams
         for d in (p.ab.a, p.ab.b):
-            terms[d.article_id] = frozenset().union(*(x.terms for x in d.sentences))
+            if d.article_id not in terms:  # an article is in many pairs: its words once
+                terms[d.article_id] = frozenset().union(*(x.terms for x in d.sentences))
     out: list[Derivation] = []
     for family in _families(pairs):
         edges: dict[tuple[str, str], float] = {}
