@@ -64,18 +64,18 @@ from unspun.textutil import fold
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bases(data: Path) -> list[tuple[str, str, str]]:
-    """(id, text, story) of every real article the corpus is built from."""
+def bases(data: Path) -> list[tuple[str, str, str, str]]:
+    """(id, text, story, language) of every real article the corpus is built from."""
     out = []
     for line in (data / "ecbplus/ecbplus-topics-1-35.jsonl").open(encoding="utf-8"):
         r = json.loads(line)
-        out.append((f"e{r['id']}", str(r["text"]), f"ecb:{r['event']}"))
+        out.append((f"e{r['id']}", str(r["text"]), f"ecb:{r['event']}", "en"))
     with (data / "semeval2022-t8/pairs-dev.csv").open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             for k in ("1", "2"):
-                out.append((f"s{r['pair_id']}#{k}", r[f"text{k}"], f"s{r['pair_id']}#{k}"))
+                out.append((f"s{r['pair_id']}#{k}", r[f"text{k}"], f"s{r['pair_id']}#{k}", r[f"lang{k}"]))
     for p in sorted((data / "polnear/text").glob("*.txt")):
-        out.append((f"p{p.stem}", p.read_text(encoding="utf-8"), f"p{p.stem}"))
+        out.append((f"p{p.stem}", p.read_text(encoding="utf-8"), f"p{p.stem}", "en"))
     return [b for b in out if len(b[1]) > 300]
 
 
@@ -95,7 +95,7 @@ def _invented(word: str, g: int) -> str:
     return ("".join(_SYLLABLES[b % len(_SYLLABLES)] for b in digest) + "n").capitalize()
 
 
-_RARE_WORD = re.compile(r"\b[a-z]{4,}\b")
+_RARE_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,46 +110,70 @@ def _bands() -> dict[int, list[str]]:
     return out
 
 
+# Letters a cipher may move within: a word keeps its script (Latin, Cyrillic, Greek, Arabic,
+# CJK), so a Russian or Chinese article stays one as far as the features can tell.
+_SCRIPTS = [(0x41, 26), (0x61, 26), (0x410, 32), (0x430, 32), (0x391, 25), (0x3B1, 25), (0x621, 42), (0x4E00, 20992)]
+
+
+def _cipher(word: str, pick: int) -> str:
+    out = []
+    for c in word:
+        o = ord(c)
+        for lo, size in _SCRIPTS:
+            if lo <= o < lo + size:
+                c = chr(lo + (o - lo + 1 + pick % (size - 1)) % size)
+                break
+        out.append(c)
+    return "".join(out)
+
+
 @functools.lru_cache(maxsize=1_000_000)
-def _stand_in(word: str, g: int) -> str:
-    """The word standing for a rare plain ``word`` in generation ``g`` (itself if common)."""
+def _stand_in(word: str, g: int, lang: str = "en") -> str:
+    """The word standing for a rare plain ``word`` in generation ``g`` (itself if common):
+    an English word of the same rarity for English, else the word with its letters moved
+    along its own alphabet (rare in its language's table either way)."""
+    pick = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=4).digest(), "big")
+    if lang != "en" or not word.isascii():
+        return _cipher(word, pick) if cluster.word_zipf(fold(word), lang) < 4.5 else word
+    if any(c.isupper() for c in word):  # an English name: already invented (_invented)
+        return word
     z = zipf_frequency(word, "en")
     if z >= 4.5:
         return word
-    pick = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=4).digest(), "big")
     band = _bands().get(int(z * 2))
     if not band:  # unknown to the word list: an invented word
         return "".join(_SYLLABLES[(pick >> (6 * k)) % len(_SYLLABLES)] for k in range(3))
     return band[pick % len(band)]
 
 
-def regenerate(text: str, g: int) -> str:
+def regenerate(text: str, g: int, lang: str = "en") -> str:
     """``text`` as generation ``g`` tells it: other names and rare words, years moved by 7 g."""
     if g == 0:
         return text
     text = _NAME_WORD.sub(lambda m: _invented(m.group(), g), text)
-    text = _RARE_WORD.sub(lambda m: _stand_in(m.group(), g), text)
+    text = _RARE_WORD.sub(lambda m: _stand_in(m.group(), g, lang), text)
     return _YEAR.sub(lambda m: str(1950 + (int(m.group()) - 1950 + 7 * g) % 90), text)
 
 
 def corpus(data: Path, n: int) -> tuple[list[Article], list[str]]:
     rng = random.Random(7)
     base = bases(data)
-    first: list[tuple[str, str, str]] = []  # (source, text, story) of generation 0
+    first: list[tuple[str, str, str, str]] = []  # (source, text, story, language) of generation 0
     for k in range(min(n, GENERATION)):
-        bid, text, story = base[k % len(base)]
+        bid, text, story, lang = base[k % len(base)]
         lines = article_lines(text)
         if k >= len(base) and len(lines) >= 3:
             lines, _ = make_copy(lines, rng, "Other headline")
-        first.append((bid, "\n\n".join(lines), story))
+        first.append((bid, "\n\n".join(lines), story, lang))
     arts: list[Article] = []
     gold: list[str] = []
     for k in range(n):
         g, j = divmod(k, GENERATION)
-        bid, body, story = first[j]
-        body = regenerate(body, g)
+        bid, body, story, lang = first[j]
+        body = regenerate(body, g, lang)
         title = body.split("\n", 1)[0][:120]
-        arts.append(Article(id=f"a{k:07d}", source=bid, text=body, clean_text=body, title=title))
+        # The language as the clean stage detects it, here the data set's label.
+        arts.append(Article(id=f"a{k:07d}", source=bid, text=body, clean_text=body, title=title, language=lang))
         gold.append(f"{story}@{g}" if g else story)
     return arts, gold
 

@@ -298,3 +298,44 @@ def test_static_rows_lose_the_common_direction() -> None:
     other = [sims[i, j] for i in range(len(rows)) for j in range(i) if topic[i] != topic[j]]
     assert sum(other) / len(other) < 0.45
     assert sum(same) / len(same) - sum(other) / len(other) > 0.3
+
+
+def test_block_purging_drops_exactly_the_pairs_only_big_blocks_made(ecb_features: dict[str, StoryFeatures]) -> None:
+    """A key filed under more than max_block articles pairs nobody; pairs that also share a
+    smaller block stay.  Checked against a brute-force reading of the definition."""
+    from collections import Counter
+
+    counts = Counter(k for f in ecb_features.values() for k in f.keys)
+    cap = sorted(counts.values())[-40]  # the 40 biggest blocks (some tied) are at or above it
+    capped = replace(CFG, max_block=cap - 1)
+    live = cluster.live_keys(counts, capped)
+    ids = sorted(ecb_features)
+    brute = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]
+             if set(ecb_features[a].keys) & set(ecb_features[b].keys) & live]
+    full = cluster.candidate_pairs(ecb_features, CFG)
+    assert cluster.candidate_pairs(ecb_features, capped) == brute
+    assert 0 < len(brute) < len(full) and set(brute) < set(full)
+    # the default limit is far above any ECB+ block, so tuned figures do not move
+    assert max(counts.values()) < CFG.max_block / 10
+
+
+def test_a_growing_store_drops_the_edges_of_keys_that_outgrow_the_block_limit(tmp_path: Path) -> None:
+    """Keys pushed past max_block by later batches: the stored edges only they made are
+    removed, so the grown store holds the edges and stories of one run over everything."""
+    arts = [a for _, a in _ecb({3, 12})][:36]
+    cfg = PipelineConfig(semantic=False, cluster=replace(CFG, max_block=5))
+    with SQLiteStore(tmp_path / "full.db") as full:
+        run_items(arts, full, cfg)
+        expected = (sorted(s.article_ids for s in full.stories()), full.edges())
+    with SQLiteStore(tmp_path / "open.db") as unbounded:
+        run_items(arts, unbounded, PipelineConfig(semantic=False))
+        assert len(unbounded.edges()) > len(expected[1])  # the limit removes pairs here
+    shuffled = arts[:]
+    random.Random(11).shuffle(shuffled)
+    with SQLiteStore(tmp_path / "grown.db") as grown:
+        run_items(shuffled[:12], grown, cfg)
+        early = grown.edges()
+        for batch in (shuffled[12:24], shuffled[24:]):
+            run_items(batch, grown, cfg)
+        assert set(early) - set(grown.edges())  # some edge made early was dropped later
+        assert (sorted(s.article_ids for s in grown.stories()), grown.edges()) == expected

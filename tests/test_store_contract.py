@@ -108,6 +108,22 @@ def test_pending_grouping_and_dirty_stories(store: Store, processed: list) -> No
     assert [s.id for s in store.stories()] == ["s_2", "s_3"] and store.story_outputs("s_1") is None
 
 
+def test_story_key_counts_and_dropped_edges(store: Store, processed: list) -> None:
+    for art, facts, index in processed:
+        store.add_article(art, facts, index)
+    ids = sorted(a.id for a, _, _ in processed)
+    keys = sorted({k for _, _, index in processed for k in index.features.keys})
+    counts = store.story_key_counts(keys + ["w:no-such-key"])
+    assert counts == {k: sum(k in index.features.keys for _, _, index in processed) for k in keys}
+    assert store.ids_with_story_keys([max(counts, key=lambda k: (counts[k], k))]) == sorted(
+        a.id for a, _, index in processed if max(counts, key=lambda k: (counts[k], k)) in index.features.keys)
+    store.commit_grouping(ids, [], [(ids[0], ids[1], 0.5), (ids[0], ids[2], 0.3)], [], [])
+    # an edge is dropped in the same transaction that adds others
+    store.commit_grouping([], [], [(ids[1], ids[2], 0.7)], [], [], [(ids[0], ids[1])])
+    assert store.edges() == [(ids[0], ids[2], 0.3), (ids[1], ids[2], 0.7)]
+    assert store.edges_touching([ids[1]]) == [(ids[1], ids[2], 0.7)]
+
+
 def test_story_outputs_clear_the_dirty_mark(store: Store, processed: list) -> None:
     from unspun.stages.brief import make_brief
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -113,6 +114,9 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
         return 0
     resign_stale(store, cfg)
     mine = store.story_features(pending)
+    filed = Counter(k for pid in pending if pid in mine for k in mine[pid].keys)
+    counts = store.story_key_counts(sorted(filed))  # the pending articles are filed already
+    live = cluster.live_keys(counts, cfg.cluster)
     pairs: dict[tuple[str, str], tuple[str, str, str, float]] = {}
     candidates: set[tuple[str, str]] = set()
     for pid in pending:
@@ -131,9 +135,12 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
             sim = dedup.jaccard_estimate(idx.signature, oidx.signature) if oidx else 0.0
             if sim >= cfg.dedup.threshold:
                 pairs[key] = (*key, "near", round(sim, 4))
-        for other in store.ids_with_story_keys(mine[pid].keys):
+        for other in store.ids_with_story_keys([k for k in mine[pid].keys if k in live]):
             if other != pid:
                 candidates.add((min(pid, other), max(pid, other)))
+    # Keys this batch pushed past the block limit: the stored edges only they made go.
+    crossed = sorted(k for k in filed if k not in live and counts[k] - filed[k] <= cfg.cluster.max_block)
+    dropped = _purged_edges(store, crossed, set(pending), cfg)
     feats = store.story_features({x for pair in candidates for x in pair})
     scored = {(a, b): (a, b, s) for a, b, s in cluster.edges_for(sorted(candidates), feats, cfg.cluster)}
     # A duplicate is always in its canonical's story, whatever its story score.
@@ -142,22 +149,43 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
     new_edges = sorted(scored.values())
     # Everything a pending article can share a story with: its component through stored and
     # new edges at or above the merge threshold (clusters never span two such components, see
-    # cluster.cluster_edges), with every edge of those articles so each mean is whole.
-    touched: set[str] = set(pending)
-    frontier = set(pending)
+    # cluster.cluster_edges), with every edge of those articles so each mean is whole.  A
+    # dropped edge may split a story, so every member of a story it touched starts there too.
+    stored = store.stories()
+    ends = {x for pair in dropped for x in pair}
+    touched: set[str] = set(pending) | {m for st in stored if ends.intersection(st.article_ids) for m in st.article_ids}
+    frontier = set(touched)
     edges: set[tuple[str, str, float]] = set(new_edges)
     while frontier:
-        found = store.edges_touching(frontier) + [e for e in new_edges if e[0] in frontier or e[1] in frontier]
+        found = [e for e in store.edges_touching(frontier) if (e[0], e[1]) not in dropped]
+        found += [e for e in new_edges if e[0] in frontier or e[1] in frontier]
         edges.update(found)
         frontier = {x for a, b, s in found if s >= cfg.cluster.threshold for x in (a, b)} - touched
         touched |= frontier
     groups = cluster.cluster_edges(sorted(touched), sorted(edges), cfg.cluster)
-    kept = [s for s in store.stories() if not touched.intersection(s.article_ids)]
+    kept = [s for s in stored if not touched.intersection(s.article_ids)]
     stories = kept + cluster.make_stories(groups, store.articles(touched))
     all_pairs = store.duplicate_pairs() + list(pairs.values())
     links = dedup.duplicate_links(store.articles({x for p in all_pairs for x in p[:2]}), all_pairs)
-    store.commit_grouping(pending, sorted(pairs.values()), new_edges, sorted(stories, key=lambda s: s.id), links)
+    store.commit_grouping(pending, sorted(pairs.values()), new_edges, sorted(stories, key=lambda s: s.id), links,
+                          sorted(dropped))
     return len(pending)
+
+
+def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], cfg: PipelineConfig) -> set[tuple[str, str]]:
+    """Stored edges between articles of the ``crossed`` keys' blocks that no live key and no
+    duplicate pair supports any more: a run over the grown corpus would never score them."""
+    if not crossed:
+        return set()
+    old = set(store.ids_with_story_keys(crossed)) - pending  # at most max_block per key
+    among = [(a, b) for a, b, _ in store.edges_touching(old) if a in old and b in old]
+    if not among:
+        return set()
+    feats = store.story_features(old)
+    shared = {p: set(feats[p[0]].keys) & set(feats[p[1]].keys) for p in among if p[0] in feats and p[1] in feats}
+    live = cluster.live_keys(store.story_key_counts(sorted({k for keys in shared.values() for k in keys})), cfg.cluster)
+    dups = {(a, b) for a, b, _, _ in store.duplicate_pairs()}
+    return {p for p, keys in shared.items() if p not in dups and not keys & live}
 
 
 def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory = _no_progress) -> int:

@@ -44,7 +44,10 @@ def fold(text: str) -> str:
     """Casefold and strip diacritics, so 'Vučić' and 'Vucic' compare equal."""
     if text.isascii():  # most news text: nothing to decompose
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if "й" in folded:  # Cyrillic short i is a letter of its own, not и with a mark ("этой")
+        return "й".join(fold(part) for part in folded.split("й"))
+    decomposed = unicodedata.normalize("NFKD", folded)
     # filterfalse keeps the per-character test in C: a third faster than a generator here.
     return "".join(itertools.filterfalse(unicodedata.combining, decomposed)).replace("đ", "d")
 

@@ -241,6 +241,9 @@ class SparkEngine:
 
         arts = self._read("articles")
         keys = arts.select("id", F.explode("keys").alias("key"))
+        # Block purging (cluster.live_keys): a key filed under too many articles pairs nobody.
+        live = keys.groupBy("key").count().where(F.col("count") <= cfg.cluster.max_block).select("key")
+        keys = keys.join(live, "key", "left_semi")
         cand = (keys.alias("x").join(keys.alias("y"), "key").where(F.col("x.id") < F.col("y.id"))
                 .select(F.col("x.id").alias("a"), F.col("y.id").alias("b")).distinct())
         feats = arts.select("id", "features")

@@ -175,6 +175,10 @@ class Store(ABC):
         """Articles filed under any of these clustering blocking keys."""
 
     @abstractmethod
+    def story_key_counts(self, keys: Sequence[str]) -> dict[str, int]:
+        """How many articles each of these blocking keys is filed under (absent: none)."""
+
+    @abstractmethod
     def story_features(self, ids: Iterable[str]) -> dict[str, StoryFeatures]: ...
 
     @abstractmethod
@@ -195,9 +199,11 @@ class Store(ABC):
         new_edges: Sequence[tuple[str, str, float]],
         stories: Sequence[Story],
         links: Sequence[DuplicateLink],
+        dropped_edges: Sequence[tuple[str, str]] = (),
     ) -> list[str]:
-        """In one transaction: add pairs and edges, replace stories and duplicate links, clear
-        ``done`` from pending, and mark new or changed stories dirty.  Returns those ids."""
+        """In one transaction: add pairs and edges, remove ``dropped_edges``, replace stories
+        and duplicate links, clear ``done`` from pending, and mark new or changed stories
+        dirty.  Returns those ids."""
 
     # --- stories
     @abstractmethod

@@ -174,6 +174,10 @@ class SQLStore(Store):
     def ids_with_story_keys(self, keys: Sequence[str]) -> list[str]:
         return sorted({r[0] for r in self._chunked("SELECT article_id FROM story_keys WHERE key IN (?)", keys)})
 
+    def story_key_counts(self, keys: Sequence[str]) -> dict[str, int]:
+        rows = self._chunked("SELECT key, COUNT(*) FROM story_keys WHERE key IN (?) GROUP BY key", keys)
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def story_features(self, ids: Iterable[str]) -> dict[str, StoryFeatures]:
         rows = self._chunked("SELECT article_id, features FROM article_index WHERE article_id IN (?)", ids)
         return {r[0]: from_json(StoryFeatures, json.loads(r[1])) for r in sorted(rows)}
@@ -198,8 +202,10 @@ class SQLStore(Store):
         new_edges: Sequence[tuple[str, str, float]],
         stories: Sequence[Story],
         links: Sequence[DuplicateLink],
+        dropped_edges: Sequence[tuple[str, str]] = (),
     ) -> list[str]:
         with self._tx():
+            self._many("DELETE FROM edges WHERE a=? AND b=?", list(dropped_edges))
             self._many("INSERT INTO duplicate_pairs(a, b, kind, similarity) VALUES (?,?,?,?) "
                        "ON CONFLICT(a, b) DO UPDATE SET kind=excluded.kind, similarity=excluded.similarity", new_pairs)
             self._many("INSERT INTO edges(a, b, score) VALUES (?,?,?) "
