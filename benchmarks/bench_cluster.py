@@ -116,12 +116,14 @@ _SCRIPTS = [(0x41, 26), (0x61, 26), (0x410, 32), (0x430, 32), (0x391, 25), (0x3B
 
 
 def _cipher(word: str, pick: int) -> str:
+    """Each letter moved along its alphabet by its own step (steps drawn from ``pick``), so
+    two generations seldom turn two words into one."""
     out = []
-    for c in word:
+    for k, c in enumerate(word):
         o = ord(c)
         for lo, size in _SCRIPTS:
             if lo <= o < lo + size:
-                c = chr(lo + (o - lo + 1 + pick % (size - 1)) % size)
+                c = chr(lo + (o - lo + 1 + (pick >> (5 * (k % 12))) % (size - 1)) % size)
                 break
         out.append(c)
     return "".join(out)
@@ -132,11 +134,12 @@ def _stand_in(word: str, g: int, lang: str = "en") -> str:
     """The word standing for a rare plain ``word`` in generation ``g`` (itself if common):
     an English word of the same rarity for English, else the word with its letters moved
     along its own alphabet (rare in its language's table either way)."""
-    pick = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=4).digest(), "big")
     if lang != "en" or not word.isascii():
-        return _cipher(word, pick) if cluster.word_zipf(fold(word), lang) < 4.5 else word
+        steps = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=8).digest(), "big")
+        return _cipher(word, steps) if cluster.word_zipf(fold(word), lang) < 4.5 else word
     if any(c.isupper() for c in word):  # an English name: already invented (_invented)
         return word
+    pick = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=4).digest(), "big")
     z = zipf_frequency(word, "en")
     if z >= 4.5:
         return word
