@@ -113,10 +113,10 @@ def test_story_key_counts_and_dropped_edges(store: Store, processed: list) -> No
         store.add_article(art, facts, index)
     ids = sorted(a.id for a, _, _ in processed)
     keys = sorted({k for _, _, index in processed for k in index.features.keys})
-    counts = store.story_key_counts(keys + ["w:no-such-key"])
+    counts = store.story_key_counts([*keys, "w:no-such-key"])
     assert counts == {k: sum(k in index.features.keys for _, _, index in processed) for k in keys}
-    assert store.ids_with_story_keys([max(counts, key=lambda k: (counts[k], k))]) == sorted(
-        a.id for a, _, index in processed if max(counts, key=lambda k: (counts[k], k)) in index.features.keys)
+    biggest = max(counts, key=lambda k: (counts[k], k))
+    assert store.ids_with_story_keys([biggest]) == sorted(a.id for a, _, index in processed if biggest in index.features.keys)
     store.commit_grouping(ids, [], [(ids[0], ids[1], 0.5), (ids[0], ids[2], 0.3)], [], [])
     # an edge is dropped in the same transaction that adds others
     store.commit_grouping([], [], [(ids[1], ids[2], 0.7)], [], [], [(ids[0], ids[1])])

@@ -125,6 +125,8 @@ _POSSESSIVE = re.compile(r"[’']s$")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
 _ADDRESS = re.compile(r"(?:https?://|www\.)\S+|\S+@[\w-]+(?:\.[\w-]+)+"
                       r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|gov|edu|info|io|co|uk)\b(?:/\S*)?", re.IGNORECASE)
+# A cheap first look: most articles hold no address, and the full pattern tries every word.
+_ADDRESS_HINT = re.compile(r"://|www\.|@|\.(?:com|org|net|gov|edu|info|io|co|uk)\b", re.IGNORECASE)
 _ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "NORP", "PRODUCT", "WORK_OF_ART", "LAW"})
 # Names: capitalized words rarer than Zipf 5 (about 1 in 10,000 words), so sentence-initial
 # "The" or "Police" are not taken for names.
@@ -288,7 +290,9 @@ def features(
     body = article.clean_text or article.text
     # Web and mail addresses are not words of the story: "www", "com" and "http" would be
     # among the rarest words (and blocking keys) of every article that cites a link.
-    text = _ADDRESS.sub(" ", ((article.title + "\n") if article.title else "") + body)
+    text = ((article.title + "\n") if article.title else "") + body
+    if _ADDRESS_HINT.search(text):
+        text = _ADDRESS.sub(" ", text)
     lang = table_language(article)
     packed = _pack(dense) if dense is not None else ""
     base = StoryFeatures(
