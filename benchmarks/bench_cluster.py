@@ -139,10 +139,10 @@ def _stand_in(word: str, g: int, lang: str = "en") -> str:
         return _cipher(word, steps) if cluster.word_zipf(fold(word), lang) < 4.5 else word
     if any(c.isupper() for c in word):  # an English name: already invented (_invented)
         return word
-    pick = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=4).digest(), "big")
     z = zipf_frequency(word, "en")
     if z >= 4.5:
         return word
+    pick = int.from_bytes(hashlib.blake2b(f"{g}:{word}".encode(), digest_size=4).digest(), "big")
     band = _bands().get(int(z * 2))
     if not band:  # unknown to the word list: an invented word
         return "".join(_SYLLABLES[(pick >> (6 * k)) % len(_SYLLABLES)] for k in range(3))

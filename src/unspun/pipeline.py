@@ -140,7 +140,8 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
                 candidates.add((min(pid, other), max(pid, other)))
     # Keys this batch pushed past the block limit: the stored edges only they made go.
     crossed = sorted(k for k in filed if k not in live and counts[k] - filed[k] <= cfg.cluster.max_block)
-    dropped = _purged_edges(store, crossed, set(pending), cfg)
+    known_pairs = store.duplicate_pairs()
+    dropped = _purged_edges(store, crossed, set(pending), {(a, b) for a, b, _, _ in known_pairs}, cfg)
     feats = store.story_features({x for pair in candidates for x in pair})
     scored = {(a, b): (a, b, s) for a, b, s in cluster.edges_for(sorted(candidates), feats, cfg.cluster)}
     # A duplicate is always in its canonical's story, whatever its story score.
@@ -165,14 +166,15 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
     groups = cluster.cluster_edges(sorted(touched), sorted(edges), cfg.cluster)
     kept = [s for s in stored if not touched.intersection(s.article_ids)]
     stories = kept + cluster.make_stories(groups, store.articles(touched))
-    all_pairs = store.duplicate_pairs() + list(pairs.values())
+    all_pairs = known_pairs + list(pairs.values())
     links = dedup.duplicate_links(store.articles({x for p in all_pairs for x in p[:2]}), all_pairs)
     store.commit_grouping(pending, sorted(pairs.values()), new_edges, sorted(stories, key=lambda s: s.id), links,
                           sorted(dropped))
     return len(pending)
 
 
-def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], cfg: PipelineConfig) -> set[tuple[str, str]]:
+def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], dups: set[tuple[str, str]],
+                  cfg: PipelineConfig) -> set[tuple[str, str]]:
     """Stored edges between articles of the ``crossed`` keys' blocks that no live key and no
     duplicate pair supports any more: a run over the grown corpus would never score them."""
     if not crossed:
@@ -184,7 +186,6 @@ def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], cfg: 
     feats = store.story_features(old)
     shared = {p: set(feats[p[0]].keys) & set(feats[p[1]].keys) for p in among if p[0] in feats and p[1] in feats}
     live = cluster.live_keys(store.story_key_counts(sorted({k for keys in shared.values() for k in keys})), cfg.cluster)
-    dups = {(a, b) for a, b, _, _ in store.duplicate_pairs()}
     return {p for p, keys in shared.items() if p not in dups and not keys & live}
 
 

@@ -108,9 +108,9 @@ class ClusterConfig:
     # is that rare across a large corpus (at a million benchmark articles "年", "afp" or a
     # boilerplate word would each pair tens of thousands of articles, hundreds of millions of
     # pairs), and the articles of one story share rarer keys too.  It bounds an article's
-    # candidates by ``block_keys * max_block``.  No ECB+ key comes near it (the largest
-    # ECB+ block, "friday", holds 84 articles), so tuned figures do not move; a store that grows past it
-    # drops the pairs only that key made (see ``pipeline``).
+    # candidates by ``block_keys * max_block``.  No ECB+ key comes near it (the largest ECB+
+    # block, "friday", holds 84 articles), so tuned figures do not move; a store that grows
+    # past it drops the pairs only that key made (see ``pipeline``).
     max_block: int = 2000
     max_terms: int = 100
     dense_bands: int = 0
