@@ -158,27 +158,41 @@ def regenerate(text: str, g: int, lang: str = "en") -> str:
     return _YEAR.sub(lambda m: str(1950 + (int(m.group()) - 1950 + 7 * g) % 90), text)
 
 
-def corpus(data: Path, n: int) -> tuple[list[Article], list[str]]:
+def first_generation(data: Path, n: int = GENERATION) -> list[tuple[str, str, str, str]]:
+    """(source, text, story, language) of the first ``min(n, GENERATION)`` articles: the bases,
+    then copies of them in turn."""
     rng = random.Random(7)
     base = bases(data)
-    first: list[tuple[str, str, str, str]] = []  # (source, text, story, language) of generation 0
+    first: list[tuple[str, str, str, str]] = []
     for k in range(min(n, GENERATION)):
         bid, text, story, lang = base[k % len(base)]
         lines = article_lines(text)
         if k >= len(base) and len(lines) >= 3:
             lines, _ = make_copy(lines, rng, "Other headline")
         first.append((bid, "\n\n".join(lines), story, lang))
-    arts: list[Article] = []
-    gold: list[str] = []
-    for k in range(n):
-        g, j = divmod(k, GENERATION)
-        bid, body, story, lang = first[j]
-        body = regenerate(body, g, lang)
-        title = body.split("\n", 1)[0][:120]
-        # The language as the clean stage detects it, here the data set's label.
-        arts.append(Article(id=f"a{k:07d}", source=bid, text=body, clean_text=body, title=title, language=lang))
-        gold.append(f"{story}@{g}" if g else story)
-    return arts, gold
+    return first
+
+
+def article_at(first: list[tuple[str, str, str, str]], k: int) -> tuple[Article, str]:
+    """Article ``k`` of the corpus and its gold story."""
+    g, j = divmod(k, GENERATION)
+    bid, body, story, lang = first[j]
+    body = regenerate(body, g, lang)
+    title = body.split("\n", 1)[0][:120]
+    # The language as the clean stage detects it, here the data set's label.
+    art = Article(id=f"a{k:07d}", source=bid, text=body, clean_text=body, title=title, language=lang)
+    return art, (f"{story}@{g}" if g else story)
+
+
+def gold_at(first: list[tuple[str, str, str, str]], k: int) -> str:
+    g, j = divmod(k, GENERATION)
+    return f"{first[j][2]}@{g}" if g else first[j][2]
+
+
+def corpus(data: Path, n: int) -> tuple[list[Article], list[str]]:
+    first = first_generation(data, n)
+    made = [article_at(first, k) for k in range(n)]
+    return [a for a, _ in made], [g for _, g in made]
 
 
 def run_one(data: Path, n: int, with_bertopic: bool) -> dict[str, Any]:

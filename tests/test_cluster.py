@@ -18,7 +18,7 @@ from unspun.evaluation import cluster as cluster_eval
 from unspun.models import sentence_encoder
 from unspun.pipeline import PipelineConfig, run_items
 from unspun.records import Article, StoryFeatures
-from unspun.stages import cluster, linkage
+from unspun.stages import cluster, linkage, scoring
 from unspun.stages.ingest import article_from_text
 from unspun.storage.sqlite import SQLiteStore
 
@@ -80,19 +80,19 @@ def test_dense_dots_by_matrix_product_equal_pairwise_sums(ecb_features: dict[str
     # Stored vectors are float16 values, so a BLAS product over many pairs at once gives each
     # pair exactly the float64 pairwise sum that similarity() takes; both paths, every pair.
     ids = sorted(ecb_features)[:250]
-    table = cluster._Table(ids, ecb_features, CFG)
+    table = scoring._Table(scoring.columns_of({i: ecb_features[i] for i in ids}), CFG)
     assert table.exact_order_free
     x, y = np.triu_indices(len(ids), 1)
-    by_product = table._dense_dots(cluster._Pairs(x, y))
+    by_product = table._dense_dots(scoring._Pairs(x, y))
     table.exact_order_free = False
-    by_rows = table._dense_dots(cluster._Pairs(x, y))
+    by_rows = table._dense_dots(scoring._Pairs(x, y))
     vecs = [cluster.dense_of(ecb_features[i]) for i in ids]
     expected = np.array([cluster._dot(vecs[a], vecs[b]) for a, b in zip(x.tolist(), y.tolist(), strict=True)])
     assert np.array_equal(by_product, expected) and np.array_equal(by_rows, expected)
     # A long vector (an encoder that does not normalize) could round in a sum: rows path only.
     long = dict(ecb_features)
     long[ids[0]] = replace(long[ids[0]], dense=cluster._pack(10 * vecs[0]))
-    assert not cluster._Table(ids, long, CFG).exact_order_free
+    assert not scoring._Table(scoring.columns_of({i: long[i] for i in ids}), CFG).exact_order_free
 
 
 def test_sparse_dots_equal_the_cosine_definition_bit_for_bit(ecb_features: dict[str, StoryFeatures]) -> None:
@@ -100,11 +100,11 @@ def test_sparse_dots_equal_the_cosine_definition_bit_for_bit(ecb_features: dict[
     # each entry must be cosine()'s sum in word order exactly, not merely after rounding (an
     # elementwise product summed along rows gave another last bit for about one pair in ten).
     ids = sorted(ecb_features)[:300]
-    table = cluster._Table(ids, ecb_features, CFG)
+    cols = scoring.columns_of({i: ecb_features[i] for i in ids})
     x, y = np.triu_indices(len(ids), 1)
     few = np.random.default_rng(5).permutation(len(x))[:600]  # scattered pairs: the halving path
     for xs, ys in ((x, y), (x[few], y[few])):
-        got = table._rowdot(table.names, cluster._Pairs(xs, ys))
+        got = scoring._Table._rowdot(cols.names.matrix, scoring._Pairs(xs, ys))
         expected = [cluster.cosine(ecb_features[ids[a]].names, ecb_features[ids[b]].names)
                     for a, b in zip(xs.tolist(), ys.tolist(), strict=True)]
         assert got.tolist() == expected
@@ -317,18 +317,48 @@ def test_block_purging_drops_exactly_the_pairs_only_big_blocks_made(ecb_features
     assert 0 < len(brute) < len(full) and set(brute) < set(full)
     # the default limit is far above any ECB+ block, so tuned figures do not move
     assert max(counts.values()) < CFG.max_block / 10
+    # two shared live keys: the pairs with at least two of them, and no others
+    two = replace(capped, min_shared_keys=2)
+    assert cluster.candidate_pairs(ecb_features, two) == [
+        (a, b) for a, b in brute if len(set(ecb_features[a].keys) & set(ecb_features[b].keys) & live) >= 2]
+    assert 0 < len(cluster.candidate_pairs(ecb_features, two)) < len(brute)
 
 
-def test_a_growing_store_drops_the_edges_of_keys_that_outgrow_the_block_limit(tmp_path: Path) -> None:
+def test_columns_built_in_chunks_cluster_as_one_build(ecb_features: dict[str, StoryFeatures]) -> None:
+    """A million articles' features are built in chunks (worker processes) and joined: every
+    vocabulary is merged in word order, so the joined columns score and cluster exactly as
+    columns built over everything at once, and as the pairwise definition."""
+    ids = sorted(ecb_features)
+    random.Random(11).shuffle(ids)
+    chunks = [ids[k : k + 97] for k in range(0, len(ids), 97)]
+    parts = [scoring.columns_of({i: ecb_features[i] for i in c}, with_terms=k % 2 == 0) for k, c in enumerate(chunks)]
+    joined = scoring.concat_columns(parts)
+    whole = scoring.columns_of(ecb_features, with_terms=False)
+    assert joined.ids == whole.ids and joined.terms is None
+    for a, b in ((joined.names, whole.names), (joined.keys, whole.keys), (joined.entities, whole.entities)):
+        assert a.vocab == b.vocab and (a.matrix != b.matrix).nnz == 0
+        assert np.array_equal(a.matrix.indices, b.matrix.indices)  # word order inside each row
+    assert np.array_equal(joined.dense, whole.dense) and np.array_equal(joined.day, whole.day)
+    assert [joined.years[k] if k >= 0 else None for k in joined.year] == [whole.years[k] if k >= 0 else None for k in whole.year]
+    expected = cluster.cluster_edges(sorted(ecb_features), [
+        (a, b, s) for a, b in cluster.candidate_pairs(ecb_features, CFG)
+        if (s := cluster.similarity(ecb_features[a], ecb_features[b], CFG)) >= CFG.edge_floor], CFG)
+    assert cluster.cluster_columns(joined, CFG) == cluster.cluster_features(ecb_features, CFG) == expected
+    assert sum(len(g) > 1 for g in expected) >= 10
+
+
+@pytest.mark.parametrize("shared", [1, 2])
+def test_a_growing_store_drops_the_edges_of_keys_that_outgrow_the_block_limit(tmp_path: Path, shared: int) -> None:
     """Keys pushed past max_block by later batches: the stored edges only they made are
-    removed, so the grown store holds the edges and stories of one run over everything."""
+    removed, so the grown store holds the edges and stories of one run over everything.
+    With two shared keys required, an edge goes when either of its two keys is purged."""
     arts = [a for _, a in _ecb({3, 12})][:36]
-    cfg = PipelineConfig(semantic=False, cluster=replace(CFG, max_block=5))
+    cfg = PipelineConfig(semantic=False, cluster=replace(CFG, max_block=5, min_shared_keys=shared))
     with SQLiteStore(tmp_path / "full.db") as full:
         run_items(arts, full, cfg)
         expected = (sorted(s.article_ids for s in full.stories()), full.edges())
     with SQLiteStore(tmp_path / "open.db") as unbounded:
-        run_items(arts, unbounded, PipelineConfig(semantic=False))
+        run_items(arts, unbounded, PipelineConfig(semantic=False, cluster=replace(CFG, min_shared_keys=shared)))
         assert len(unbounded.edges()) > len(expected[1])  # the limit removes pairs here
     shuffled = arts[:]
     random.Random(11).shuffle(shuffled)
@@ -339,3 +369,37 @@ def test_a_growing_store_drops_the_edges_of_keys_that_outgrow_the_block_limit(tm
             run_items(batch, grown, cfg)
         assert set(early) - set(grown.edges())  # some edge made early was dropped later
         assert (sorted(s.article_ids for s in grown.stories()), grown.edges()) == expected
+
+
+def test_plain_words_skip_the_tokenizer() -> None:
+    """Lowercase ASCII words are looked up in wordfreq's table directly (a million articles
+    hold millions of distinct words); the figure must be zipf_frequency's exactly, for real
+    words of every benchmark language, for words the table lacks, and for the rest (accents,
+    digits, capitals, Chinese), which still go through wordfreq."""
+    import re
+
+    from wordfreq import zipf_frequency
+
+    from unspun.textutil import fold
+
+    words: set[str] = set()
+    langs: set[str] = set()
+    with (DATA / "semeval2022-t8/pairs-dev.csv").open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            for k in "12":
+                langs.add(r[f"lang{k}"])
+                words.update(re.findall(r"\w+", r[f"text{k}"])[:120])
+    for line in ECB.open(encoding="utf-8"):
+        words.update(re.findall(r"\w+", json.loads(line)["text"])[:60])
+    sample = sorted(words)
+    random.Random(2).shuffle(sample)
+    sample = sample[:4000] + [fold(w) for w in sample[:4000]] + ["zorbanikan", "kelumavin"]
+    plain = 0
+    for lang in sorted(langs):
+        for w in sample:
+            quick = cluster._plain_zipf(w, lang)
+            if quick is not None:
+                plain += 1
+                assert quick == zipf_frequency(w, lang) == cluster.word_zipf(w, lang), (w, lang)
+    assert "zh" in langs and cluster._plain_table("zh") is None
+    assert plain > 20_000

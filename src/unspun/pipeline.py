@@ -143,6 +143,9 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
     known_pairs = store.duplicate_pairs()
     dropped = _purged_edges(store, crossed, set(pending), {(a, b) for a, b, _, _ in known_pairs}, cfg)
     feats = store.story_features({x for pair in candidates for x in pair})
+    if cfg.cluster.min_shared_keys > 1:  # a pair's shared keys are keys of a pending article: all in `live`'s reach
+        candidates = {(a, b) for a, b in candidates if a in feats and b in feats
+                      and len(set(feats[a].keys) & set(feats[b].keys) & live) >= cfg.cluster.min_shared_keys}
     scored = {(a, b): (a, b, s) for a, b, s in cluster.edges_for(sorted(candidates), feats, cfg.cluster)}
     # A duplicate is always in its canonical's story, whatever its story score.
     for a, b, _, _ in pairs.values():
@@ -175,8 +178,9 @@ def _group_pending(store: Store, cfg: PipelineConfig) -> int:
 
 def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], dups: set[tuple[str, str]],
                   cfg: PipelineConfig) -> set[tuple[str, str]]:
-    """Stored edges between articles of the ``crossed`` keys' blocks that no live key and no
-    duplicate pair supports any more: a run over the grown corpus would never score them."""
+    """Stored edges between articles of the ``crossed`` keys' blocks that no duplicate pair
+    supports and that share fewer than ``min_shared_keys`` live keys now: a run over the
+    grown corpus would never score them."""
     if not crossed:
         return set()
     old = set(store.ids_with_story_keys(crossed)) - pending  # at most max_block per key
@@ -186,7 +190,7 @@ def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], dups:
     feats = store.story_features(old)
     shared = {p: set(feats[p[0]].keys) & set(feats[p[1]].keys) for p in among if p[0] in feats and p[1] in feats}
     live = cluster.live_keys(store.story_key_counts(sorted({k for keys in shared.values() for k in keys})), cfg.cluster)
-    return {p for p, keys in shared.items() if p not in dups and not keys & live}
+    return {p for p, keys in shared.items() if p not in dups and len(keys & live) < cfg.cluster.min_shared_keys}
 
 
 def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory = _no_progress) -> int:

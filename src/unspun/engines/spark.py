@@ -244,8 +244,10 @@ class SparkEngine:
         # Block purging (cluster.live_keys): a key filed under too many articles pairs nobody.
         live = keys.groupBy("key").count().where(F.col("count") <= cfg.cluster.max_block).select("key")
         keys = keys.join(live, "key", "left_semi")
+        # A candidate shares at least min_shared_keys live keys (cluster.candidate_pairs).
         cand = (keys.alias("x").join(keys.alias("y"), "key").where(F.col("x.id") < F.col("y.id"))
-                .select(F.col("x.id").alias("a"), F.col("y.id").alias("b")).distinct())
+                .select(F.col("x.id").alias("a"), F.col("y.id").alias("b")).groupBy("a", "b").count()
+                .where(F.col("count") >= cfg.cluster.min_shared_keys).select("a", "b"))
         feats = arts.select("id", "features")
         cand = (cand.join(feats.withColumnRenamed("id", "a").withColumnRenamed("features", "feat_a"), "a")
                 .join(feats.withColumnRenamed("id", "b").withColumnRenamed("features", "feat_b"), "b")

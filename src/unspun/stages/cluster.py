@@ -26,11 +26,11 @@ import base64
 import functools
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,12 +38,14 @@ import numpy.typing as npt
 from ..records import Article, Story, StoryFeatures, content_id
 from ..textutil import STOPWORDS, fold
 from .linkage import average_link, cluster_graph, cluster_rows, components, edge_rows
+from .scoring import Columns, candidate_blocks, columns_of, scored_rows, unpack
 
 __all__ = [
     "ClusterConfig",
     "average_link",
     "blocking_keys",
     "candidate_pairs",
+    "cluster_columns",
     "cluster_features",
     "components",
     "cosine",
@@ -112,6 +114,13 @@ class ClusterConfig:
     # block, "friday", holds 84 articles), so tuned figures do not move; a store that grows
     # past it drops the pairs only that key made (see ``pipeline``).
     max_block: int = 2000
+    # A candidate pair shares at least this many live keys.  1 on ECB+ (two shared keys lose
+    # 0.008 of validation B3-F1 with MiniLM and the parser); for the fast path (static model,
+    # no parser) two shared keys score better on ECB+ topics 1-25 (0.8940 against 0.8844) and
+    # cut a large corpus's candidates by more than three (100k benchmark articles: 61 M ->
+    # 17.7 M): most single-key pairs are two articles that share one fairly rare word.
+    # A pair-local rule, so a growing store stays equal to one run.
+    min_shared_keys: int = 1
     max_terms: int = 100
     dense_bands: int = 0
     dense_rows: int = 8
@@ -137,17 +146,77 @@ _RARE = 7.5
 EMBED_CHARS = 2000  # MiniLM reads 256 word pieces; the static model is cut to the same opening
 
 
-@functools.lru_cache(maxsize=500_000)
+_NO_TOKENIZER: set[str] = set()
+
+
+@functools.lru_cache(maxsize=2_000_000)
 def word_zipf(word: str, lang: str = "en") -> float:
     """Zipf frequency of ``word`` (log10 of its uses per billion words) in ``lang``'s
     ``wordfreq`` table; English for a language whose tokenizer is not installed (Chinese
-    needs jieba)."""
+    needs jieba).  The cache holds a million-article corpus's words (invented names
+    included); a smaller one thrashed."""
     from wordfreq import zipf_frequency
 
+    if lang in _NO_TOKENIZER:
+        lang = "en"
+    quick = _plain_zipf(word, lang)
+    if quick is not None:
+        return quick
     try:
         return float(zipf_frequency(word, lang))
     except ImportError:
+        # Known once: wordfreq would otherwise look for the missing package on every word.
+        _NO_TOKENIZER.add(lang)
         return float(zipf_frequency(word, "en"))
+
+
+@functools.cache
+def _plain_table(lang: str, ascii_only: bool = True) -> dict[str, float] | None:
+    """``lang``'s frequency table when its tokenizer is wordfreq's word pattern (which leaves
+    a lowercase ASCII word whole); None otherwise (Chinese, Japanese: a segmenter).  For
+    other letters, only where wordfreq does nothing to a casefolded NFC word but split it at
+    non-letters: no mark removal, dotless i, transliteration or NFKC (Arabic, Turkish and
+    Serbian, for instance, go through wordfreq)."""
+    from wordfreq import get_frequency_dict
+    from wordfreq.language_info import get_language_info
+
+    info = get_language_info(lang)
+    if info["tokenizer"] != "regex":
+        return None
+    if not ascii_only and (info["normal_form"] != "NFC" or info["remove_marks"] or info["dotless_i"]
+                           or info["transliteration"] or info["diacritics_under"]):
+        return None
+    table: dict[str, float] = get_frequency_dict(lang, "best")
+    return table
+
+
+def _plain_zipf(word: str, lang: str) -> float | None:
+    """``zipf_frequency(word, lang)`` for a lowercase word of letters, without tokenizing it (about
+    40 microseconds a word, and a million articles hold millions of distinct words, invented
+    names included): the table's frequency put through wordfreq's own steps (the reciprocal
+    sum of one token, three significant digits, the Zipf scale to two decimals).  None for
+    any other word, which goes through wordfreq itself.  ``test_plain_words_skip_the_tokenizer``
+    holds it equal on real words in every benchmark language."""
+    if not word.isalpha():
+        return None
+    if word.isascii():
+        if not word.islower():
+            return None
+        table = _plain_table(lang)
+    elif max(word) < "\u0530" and word == word.casefold() and unicodedata.is_normalized("NFC", word):
+        # Latin, Greek and Cyrillic letters only: wordfreq's pattern cuts ideographs and
+        # other scripts' runs apart ("和finger" is two tokens).
+        table = _plain_table(lang, ascii_only=False)
+    else:
+        return None
+    if table is None:
+        return None
+    freq = table.get(word)
+    if freq is None:
+        return 0.0  # wordfreq's minimum, 1e-9, is Zipf 0
+    freq = max(1.0 / (1.0 / freq), 1e-9)
+    freq = round(freq, math.floor(-math.log(freq, 10)) + 3)
+    return round(math.log(freq, 10) + 9, 2)
 
 
 def _rarity(word: str, lang: str = "en") -> float:
@@ -173,25 +242,65 @@ def table_language(article: Article) -> str:
 
 def _unit(counts: Mapping[str, float], limit: int, rarity: Callable[[str], float] = _rarity) -> Vector:
     """Log-scaled counts times rarity, the ``limit`` heaviest kept, scaled to unit length."""
-    weighted = {w: (1.0 + math.log(c)) * rarity(w) for w, c in counts.items() if c > 0}
-    top = sorted(((w, v) for w, v in weighted.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
-    return {w: round(v / norm, 6) for w, v in top}
+    ranked = []
+    for w, c in counts.items():
+        if c > 0:
+            v = (1.0 + math.log(c)) * rarity(w)
+            if v > 0:
+                ranked.append((-v, w))  # heaviest first, ties by word: plain tuple order, no key function
+    ranked.sort()
+    top = ranked[:limit]
+    norm = math.sqrt(sum(v * v for v, _ in top)) or 1.0
+    return {w: round(-v / norm, 6) for v, w in top}
+
+
+# Per-language memo of word rarity, and of folded words: an article repeats most of its words
+# and a corpus most of its vocabulary, and these are the features' innermost calls (a million
+# benchmark articles make about 300 million).  Cleared when it grows past a few million words.
+_RARITY: dict[str, dict[str, float]] = {}
+_MEMO_LIMIT = 4_000_000
+_fold_word = functools.lru_cache(maxsize=1 << 20)(fold)
+
+
+def _rarity_in(lang: str) -> Callable[[str], float]:
+    """:func:`_rarity` for ``lang``, memoized."""
+    if sum(len(m) for m in _RARITY.values()) > _MEMO_LIMIT:
+        _RARITY.clear()
+    memo = _RARITY.setdefault(lang, {})
+
+    def rarity(word: str) -> float:
+        r = memo.get(word)
+        if r is None:
+            r = memo[word] = _rarity(word, lang)
+        return r
+
+    return rarity
 
 
 def _terms(text: str, limit: int, lang: str = "en") -> Vector:
-    toks = (fold(t) for t in _TOKEN.findall(text))
-    return _unit(Counter(t for t in toks if t not in STOPWORDS), limit, lambda w: _rarity(w, lang))
+    counts = Counter(map(_fold_word, _TOKEN.findall(text)))
+    for stop in STOPWORDS.intersection(counts):
+        del counts[stop]
+    return _unit(counts, limit, _rarity_in(lang))
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _name_words(name: str, lang: str) -> tuple[str, ...]:
+    """The words of a capitalized run that count as names: folded, possessive dropped, rarer
+    than Zipf 5 in ``lang``."""
+    out = []
+    for w in name.split():
+        w = fold(_POSSESSIVE.sub("", w))
+        if len(w) > 1 and _rarity(w, lang) > _RARE - _NAME_MAX_ZIPF:
+            out.append(w)
+    return tuple(out)
 
 
 def _names(text: str, limit: int, lang: str = "en") -> Vector:
     counts: Counter[str] = Counter()
-    for m in _NAME.finditer(text):
-        for w in m.group().split():
-            w = fold(_POSSESSIVE.sub("", w))
-            if len(w) > 1 and _rarity(w, lang) > _RARE - _NAME_MAX_ZIPF:
-                counts[w] += 1
-    return _unit(counts, limit, lambda w: _rarity(w, lang))
+    for name in _NAME.findall(text):
+        counts.update(_name_words(name, lang))
+    return _unit(counts, limit, _rarity_in(lang))
 
 
 def _entities(ents: Iterable[tuple[str, str]], limit: int, lang: str = "en") -> Vector:
@@ -232,20 +341,20 @@ def _pack(vec: npt.NDArray[np.float32]) -> str:
     return base64.b64encode(np.asarray(vec, dtype="<f2").tobytes()).decode("ascii")
 
 
-def _unpack(packed: str) -> npt.NDArray[np.float32] | None:
-    if not packed:
-        return None
-    return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32)
-
-
 def dense_of(feats: StoryFeatures) -> npt.NDArray[np.float32] | None:
-    return _unpack(feats.dense)
+    return unpack(feats.dense)
 
 
 @functools.lru_cache(maxsize=8)
 def _planes(dim: int, n: int) -> npt.NDArray[np.float32]:
     # Fixed random hyperplanes (PCG64 with a fixed seed gives the same numbers everywhere).
     return np.random.default_rng(20231001).standard_normal((n, dim)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _keyable(word: str, lang: str, max_zipf: float) -> bool:
+    # Words only (an entity's "-" is no key), and rare ones.
+    return any(c.isalnum() for c in word) and word_zipf(word, lang) < max_zipf
 
 
 def blocking_keys(feats: StoryFeatures, cfg: ClusterConfig, vec: npt.NDArray[np.float32] | None = None,
@@ -265,10 +374,8 @@ def blocking_keys(feats: StoryFeatures, cfg: ClusterConfig, vec: npt.NDArray[np.
     for k, v in feats.entities.items():
         for w in k.split():
             pool[w] = max(pool.get(w, 0.0), v)
-    # Words only (an entity's "-" is no key), and rare ones.
-    rare = ((w, v) for w, v in pool.items() if any(c.isalnum() for c in w) and word_zipf(w, lang) < cfg.key_max_zipf)
-    words = sorted(rare, key=lambda kv: (-kv[1], kv[0]))[: cfg.block_keys]
-    keys = [f"w:{w}" for w, _ in words]
+    rare = sorted((-v, w) for w, v in pool.items() if _keyable(w, lang, cfg.key_max_zipf))
+    keys = [f"w:{w}" for _, w in rare[: cfg.block_keys]]
     if vec is None:
         vec = dense_of(feats)
     if vec is not None and cfg.dense_bands:
@@ -305,7 +412,7 @@ def features(
         keys=(),
     )
     # Keys from the stored (float16) vector, so a reloaded article files under the same bands.
-    return replace(base, keys=blocking_keys(base, cfg, _unpack(packed), lang))
+    return replace(base, keys=blocking_keys(base, cfg, unpack(packed), lang))
 
 
 # --- similarity ------------------------------------------------------------------------
@@ -366,49 +473,11 @@ def live_keys(counts: Mapping[str, int], cfg: ClusterConfig) -> set[str]:
 
 
 def candidate_pairs(feats: Mapping[str, StoryFeatures], cfg: ClusterConfig = ClusterConfig()) -> list[tuple[str, str]]:
-    """Pairs that share a live blocking key (see :func:`live_keys`), each once, sorted."""
-    ids, ia, ib = _candidate_rows(feats, cfg)
-    return [(ids[x], ids[y]) for x, y in zip(ia.tolist(), ib.tolist(), strict=True)]
-
-
-def _candidate_rows(feats: Mapping[str, StoryFeatures], cfg: ClusterConfig,
-                    ) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """:func:`candidate_pairs` as row numbers into the sorted ids.  Millions of pairs at 10k
-    articles: the article-by-key incidence matrix times its transpose finds them in C (a
-    sparse product), a block of rows at a time so memory stays bounded."""
-    from scipy.sparse import csr_matrix
-
-    ids = sorted(feats)
-    n = len(ids)
-    vocab: dict[str, int] = {}
-    indptr, cols = [0], []
-    for aid in ids:
-        cols += [vocab.setdefault(k, len(vocab)) for k in feats[aid].keys]
-        indptr.append(len(cols))
-    col = np.asarray(cols, dtype=np.int64)
-    # A purged key's entries become zeros the product skips (stored, but adding nothing).
-    live = np.bincount(col, minlength=len(vocab)) <= cfg.max_block
-    incidence = csr_matrix((live[col].astype(np.int32), col, indptr), shape=(n, max(1, len(vocab))))
-    incidence.eliminate_zeros()
-    by_key = incidence.T.tocsr()
-    codes: list[npt.NDArray[np.int64]] = []
-    for lo in range(0, n, _CANDIDATE_BLOCK):
-        shared = incidence[lo : lo + _CANDIDATE_BLOCK] @ by_key
-        # Upper triangle straight from the product's rows, widened to int64 only once halved:
-        # at 10k articles the product holds 7 M entries, and fresh memory costs page faults.
-        row = np.repeat(np.arange(lo, lo + shared.shape[0], dtype=np.int64), np.diff(shared.indptr))
-        keep = shared.indices > row
-        codes.append(np.sort(row[keep] * n + shared.indices[keep]))  # blocks ascend, so the whole is sorted
-    u = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-    return ids, u // max(n, 1), u % max(n, 1)
-
-
-# Rows per block of the candidate product: bounds its output (a row's co-keyed articles).
-_CANDIDATE_BLOCK = 20_000
-
-
-# Pairs scored per batch: bounds the gathered rows (dense vectors in float64) to tens of MB.
-_BATCH = 20_000
+    """Pairs that share at least ``cfg.min_shared_keys`` live blocking keys (see
+    :func:`live_keys`), each once, sorted."""
+    cols = columns_of(feats, with_terms=False)
+    return [(cols.ids[x], cols.ids[y]) for ia, ib in candidate_blocks(cols, cfg)
+            for x, y in zip(ia.tolist(), ib.tolist(), strict=True)]
 
 
 def edges_for(
@@ -420,207 +489,53 @@ def edges_for(
     is summed in an order fixed by its own two articles, so no batch changes it.
     """
     ordered = [(min(x, y), max(x, y)) for x, y in pairs]
-    ids = sorted({i for p in ordered for i in p})
-    row = {aid: k for k, aid in enumerate(ids)}
+    used = {i for p in ordered for i in p}
+    cols = columns_of({i: feats[i] for i in used}, with_terms=bool(cfg.terms))
+    row = {aid: k for k, aid in enumerate(cols.ids)}
     ia = np.fromiter((row[a] for a, _ in ordered), dtype=np.int64, count=len(ordered))
     ib = np.fromiter((row[b] for _, b in ordered), dtype=np.int64, count=len(ordered))
-    return _score_rows(ids, ia, ib, feats, cfg)
-
-
-def _score_rows(ids: Sequence[str], ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64],
-                feats: Mapping[str, StoryFeatures], cfg: ClusterConfig) -> list[tuple[str, str, float]]:
-    x, y, v = _score_arrays(ids, ia, ib, feats, cfg)
-    return list(zip([ids[a] for a in x.tolist()], [ids[b] for b in y.tolist()], v.tolist(), strict=True))
-
-
-def _score_arrays(ids: Sequence[str], ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64],
-                  feats: Mapping[str, StoryFeatures], cfg: ClusterConfig,
-                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """The pairs ``(ia, ib)`` (rows into ``ids``) that reach the edge floor, and their scores."""
-    xs, ys, vs = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
-    if not len(ia):
-        return xs[0], ys[0], vs[0]
-    table = _Table(ids, feats, cfg)
-    for lo in range(0, len(ia), _BATCH):
-        x, y = ia[lo : lo + _BATCH], ib[lo : lo + _BATCH]
-        score = table.scores(x, y)
-        near = np.flatnonzero(score >= cfg.edge_floor - 1e-6)
-        v = _round6(score[near])
-        keep = near[v >= cfg.edge_floor]
-        xs.append(x[keep])
-        ys.append(y[keep])
-        vs.append(v[v >= cfg.edge_floor])
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(vs)
-
-
-def _round6(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``round(x, 6)`` of each value, as Python gives it (what :func:`similarity` returns).
-
-    numpy scales by 10**6, rounds half to even and divides back; away from a half-way point
-    the integer it picks is Python's, and dividing it by 10**6 gives the nearest double to the
-    decimal, as Python does.  Near a half-way point the scaled product's own rounding can
-    tip it the other way, so those few go through Python's correctly rounded ``round``.
-    """
-    scaled = v * 1e6
-    out = np.round(v, 6)
-    tie = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
-    if len(tie):
-        out[tie] = [round(t, 6) for t in v[tie].tolist()]
-    return out
-
-
-class _Pairs:
-    """A batch of row pairs ``(x[k], y[k])`` with its distinct rows and columns (and where each
-    pair's are among them), found once for every channel's product."""
-
-    __slots__ = ("cols", "rows", "x", "xr", "y", "yc")
-
-    def __init__(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> None:
-        self.x, self.y = x, y
-        self.rows, self.xr = np.unique(x, return_inverse=True)
-        self.cols, self.yc = np.unique(y, return_inverse=True)
-
-    @property
-    def compact(self) -> bool:
-        """The block of distinct rows by distinct columns is at most 64 times the batch."""
-        return len(self.rows) * len(self.cols) <= 64 * len(self.x)
-
-
-class _Table:
-    """Every channel of a set of articles as arrays, for scoring pairs of rows at once."""
-
-    def __init__(self, ids: Sequence[str], feats: Mapping[str, StoryFeatures], cfg: ClusterConfig) -> None:
-        from scipy.sparse import csr_matrix
-
-        self.cfg = cfg
-        fs = [feats[i] for i in ids]
-
-        def sparse(vectors: list[Vector]) -> Any:
-            # Columns in word order, so a pair's products are summed in the same order whatever
-            # else is in the batch.
-            vocab = {w: k for k, w in enumerate(sorted({w for v in vectors for w in v}))}
-            indptr, cols, vals = [0], [], []
-            for v in vectors:
-                items = sorted((vocab[w], x) for w, x in v.items())
-                cols += [c for c, _ in items]
-                vals += [x for _, x in items]
-                indptr.append(len(cols))
-            return csr_matrix((np.asarray(vals, dtype=np.float64), np.asarray(cols, dtype=np.int64), indptr),
-                              shape=(len(vectors), max(1, len(vocab))))
-
-        self.terms = sparse([f.terms for f in fs]) if cfg.terms else None
-        self.names = sparse([f.names for f in fs])
-        self.entities = sparse([f.entities for f in fs])
-        self.parsed = np.array([f.parsed for f in fs], dtype=bool)
-        vecs = [dense_of(f) for f in fs]
-        self.dim = np.array([-1 if v is None else v.shape[0] for v in vecs], dtype=np.int64)
-        width = int(self.dim.max(initial=0))
-        # float32 holds every stored (float16) value exactly at half float64's memory; rows are
-        # widened to float64 as a batch gathers them.
-        self.dense = np.zeros((len(fs), max(width, 1)), dtype=np.float32)
-        for k, v in enumerate(vecs):
-            if v is not None:
-                self.dense[k, : v.shape[0]] = v
-        # See :meth:`_dense_dots`: float16 values (as every stored vector is) of norm at most 4.
-        norms = np.sqrt(np.square(self.dense, dtype=np.float64).sum(axis=1)) if len(fs) else np.zeros(0)
-        self.exact_order_free = bool((norms <= 4.0).all() and np.array_equal(self.dense.astype(np.float16), self.dense))
-        # Time anchors: a day number for full dates (-1 when unparseable), the year text's code.
-        self.full = np.array([len(f.anchor or "") >= 10 for f in fs], dtype=bool)
-        self.day = np.array([_day(f.anchor or "") if full else -1 for f, full in zip(fs, self.full.tolist(), strict=True)],
-                            dtype=np.int64)
-        years = {y: k for k, y in enumerate(sorted({f.anchor[:4] for f in fs if f.anchor}))}
-        self.year = np.array([years[f.anchor[:4]] if f.anchor else -1 for f in fs], dtype=np.int64)
-
-    @staticmethod
-    def _rowdot(m: Any, p: _Pairs) -> npt.NDArray[np.float64]:
-        """Sparse dot products of row pairs, each equal to :func:`cosine` bit for bit.
-
-        SciPy's sparse product adds an output entry's products in the order of the left row's
-        columns, which are in word order: the order :func:`cosine` sums in, from the same
-        zero.  (An elementwise product summed along rows does not keep that order.)  One
-        product over the batch's distinct rows and columns serves every pair when that block
-        is not much bigger than the batch; otherwise the batch is halved until it is, which
-        pairs sorted by row (as candidates come) never need.
-        """
-        if not len(p.x):
-            return np.zeros(0, dtype=np.float64)
-        if not p.compact and len(p.x) > 1:
-            h = len(p.x) // 2
-            return np.concatenate([_Table._rowdot(m, _Pairs(p.x[:h], p.y[:h])), _Table._rowdot(m, _Pairs(p.x[h:], p.y[h:]))])
-        block = (m[p.rows] @ m[p.cols].T).toarray()
-        out: npt.NDArray[np.float64] = np.asarray(block[p.xr, p.yc], dtype=np.float64)
-        return out
-
-    def scores(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        cfg = self.cfg
-        p = _Pairs(x, y)
-        # The weighted mix of :func:`similarity`, channel by channel in its order.
-        num = np.zeros(len(x), dtype=np.float64)
-        total = np.zeros(len(x), dtype=np.float64)
-        if self.terms is not None:
-            num += cfg.terms * self._rowdot(self.terms, p)
-        total += cfg.terms
-        num += cfg.names * self._rowdot(self.names, p)
-        total += cfg.names
-        both = self.parsed[x] & self.parsed[y]
-        if both.any():
-            num += np.where(both, cfg.entities * self._rowdot(self.entities, p), 0.0)
-            total += np.where(both, cfg.entities, 0.0)
-        dense = (self.dim[x] >= 0) & (self.dim[x] == self.dim[y])
-        if dense.any():
-            dot = self._dense_dots(p)
-            num += np.where(dense, cfg.dense * dot, 0.0)
-            total += np.where(dense, cfg.dense, 0.0)
-        total = np.where(total == 0, 1.0, total)
-        return num / total + self._time(x, y)
-
-    def _dense_dots(self, p: _Pairs) -> npt.NDArray[np.float64]:
-        """Dense dot products of row pairs, equal to :func:`_dot` bit for bit either way.
-
-        Stored vectors are float16 values, so every product is a multiple of 2**-48 with at
-        most 22 significant bits, and while the absolute products of a pair sum to at most 32
-        (unit vectors: 1) every partial sum is exact in float64: no summation order rounds.
-        So a matrix product over the batch's distinct rows and columns (BLAS, in C) gives the
-        pairwise sum's numbers; it is used when it is not much bigger than the batch.
-        """
-        if self.exact_order_free and p.compact:
-            wide = self.dense[p.cols].astype(np.float64)
-            block: npt.NDArray[np.float64] = self.dense[p.rows].astype(np.float64) @ wide.T
-            return block[p.xr, p.yc]
-        dots: npt.NDArray[np.float64] = (self.dense[p.x].astype(np.float64) * self.dense[p.y].astype(np.float64)).sum(axis=1)
-        return dots
-
-    def _time(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        cfg = self.cfg
-        out = np.zeros(len(x), dtype=np.float64)
-        has = (self.year[x] >= 0) & (self.year[y] >= 0)
-        both_full = has & self.full[x] & self.full[y]
-        valid = both_full & (self.day[x] >= 0) & (self.day[y] >= 0)
-        days = np.abs(self.day[x] - self.day[y])
-        out = np.where(valid & (days <= cfg.near_days), cfg.time_bonus, out)
-        out = np.where(valid & (days > cfg.far_days), -cfg.time_penalty, out)
-        same_year = self.year[x] == self.year[y]
-        partial = has & ~both_full
-        out = np.where(partial & same_year, cfg.time_bonus, out)
-        return np.where(partial & ~same_year, -cfg.time_penalty, out)
-
-
-def _day(anchor: str) -> int:
-    try:
-        return date.fromisoformat(anchor[:10]).toordinal()
-    except ValueError:
-        return -1
+    ids = cols.ids
+    return [(ids[a], ids[b], s) for x, y, v in scored_rows(cols, cfg, (ia, ib))
+            for a, b, s in zip(x.tolist(), y.tolist(), v.tolist(), strict=True)]
 
 
 def cluster_features(feats: Mapping[str, StoryFeatures], cfg: ClusterConfig = ClusterConfig(),
                      extra_edges: Iterable[tuple[str, str, float]] = ()) -> list[list[str]]:
-    """Stories over a whole set of articles in memory: candidates, edges, clusters.  The
-    edges stay arrays of row numbers from scoring to linkage (no tuple per edge)."""
-    ids, ia, ib = _candidate_rows(feats, cfg)
-    x, y, v = _score_arrays(ids, ia, ib, feats, cfg)
-    del ia, ib  # 16 bytes a candidate pair (1.7 GB at 100k articles), not needed for linkage
-    ex, ey, ev = edge_rows({aid: k for k, aid in enumerate(ids)}, extra_edges)
-    return cluster_rows(ids, np.concatenate([x, ex]), np.concatenate([y, ey]), np.concatenate([v, ev]), cfg.threshold)
+    """Stories over a whole set of articles in memory (see :func:`cluster_columns`)."""
+    return cluster_columns(columns_of(feats, with_terms=bool(cfg.terms)), cfg, extra_edges)
+
+
+def cluster_columns(cols: Columns, cfg: ClusterConfig = ClusterConfig(),
+                    extra_edges: Iterable[tuple[str, str, float]] = ()) -> list[list[str]]:
+    """Stories over articles held as :class:`~.scoring.Columns`: candidates scored a block at
+    a time, edges kept as int32 rows and int32 millionths (a score rounded to six places is
+    its millionths over 10**6, so nothing is lost), and linkage over only the edges inside a
+    component of the edges at the threshold: an average-link merge needs one pair at the
+    threshold, so no other edge can change a decision.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(cols)
+    xs, ys, ms = [], [], []
+    for x, y, v in scored_rows(cols, cfg):
+        xs.append(x.astype(np.int32))
+        ys.append(y.astype(np.int32))
+        ms.append(np.rint(v * 1e6).astype(np.int32))
+    x, y, m = np.concatenate(xs), np.concatenate(ys), np.concatenate(ms)
+    del xs, ys, ms
+    ex, ey, ev = edge_rows({aid: k for k, aid in enumerate(cols.ids)}, extra_edges)
+    strong = m >= round(cfg.threshold * 1e6)
+    hard = ev >= cfg.threshold
+    graph = coo_matrix((np.ones(int(strong.sum()) + int(hard.sum()), dtype=np.int8),
+                        (np.concatenate([x[strong], ex[hard]]), np.concatenate([y[strong], ey[hard]]))), shape=(n, n))
+    del strong
+    _, comp = connected_components(graph, directed=False)
+    del graph
+    inside = comp[x] == comp[y]
+    x, y, m = x[inside], y[inside], m[inside]
+    return cluster_rows(list(cols.ids), np.concatenate([x.astype(np.int64), ex]), np.concatenate([y.astype(np.int64), ey]),
+                        np.concatenate([m / 1e6, ev]), cfg.threshold)
 
 
 def cluster_edges(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], cfg: ClusterConfig) -> list[list[str]]:

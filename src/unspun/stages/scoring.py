@@ -1,0 +1,361 @@
+"""Story features as columns, and pair scoring in bulk: the arrays behind :mod:`.cluster`.
+
+:class:`Columns` holds every channel of a set of articles as arrays (a float16 matrix for the
+dense vectors, CSR matrices for the word vectors and blocking keys, integer codes for the
+time anchors), about 1 KB an article where the :class:`~unspun.records.StoryFeatures`
+dictionaries take 24 KB.  Columns are built per chunk (:func:`columns_of`, in a worker
+process if the caller likes) and joined (:func:`concat_columns`): every vocabulary is sorted
+and a chunk's sorted vocabulary maps into the joined one in the same order, so each row's
+words stay in word order, the order :func:`~.cluster.cosine` sums in.
+
+:func:`scored_rows` makes candidate pairs a block of rows at a time (the article-by-key
+incidence matrix times its transpose) and scores each block as it is made, so only edges are
+ever held, never the candidate list.  Every score equals :func:`~.cluster.similarity` for its
+pair bit for bit, whatever else shares its batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..records import StoryFeatures
+
+if TYPE_CHECKING:
+    from .cluster import ClusterConfig
+
+__all__ = ["Bag", "Columns", "columns_of", "concat_columns", "scored_rows", "unpack"]
+
+# Rows per block of the candidate product: bounds its output (a row's co-keyed articles).
+_CANDIDATE_BLOCK = 20_000
+# Pairs scored per batch: bounds the gathered rows (dense vectors in float64) to tens of MB.
+_BATCH = 20_000
+
+
+def unpack(packed: str) -> npt.NDArray[np.float32] | None:
+    """A stored dense vector (base64 little-endian float16) as float32; None for ""."""
+    if not packed:
+        return None
+    return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32)
+
+
+def _day(anchor: str) -> int:
+    try:
+        return date.fromisoformat(anchor[:10]).toordinal()
+    except ValueError:
+        return -1
+
+
+@dataclass(frozen=True, slots=True)
+class Bag:
+    """Word vectors of many articles: a CSR matrix (float64 weights, int32 columns) whose
+    columns are the sorted ``vocab``; each row's columns ascend, so in word order."""
+
+    matrix: Any
+    vocab: tuple[str, ...]
+
+
+def _bag(vectors: Sequence[Mapping[str, float]]) -> Bag:
+    from scipy.sparse import csr_matrix
+
+    words = sorted({w for v in vectors for w in v})
+    col = {w: k for k, w in enumerate(words)}
+    indptr, cols, vals = [0], [], []
+    for v in vectors:
+        items = sorted((col[w], x) for w, x in v.items())
+        cols += [c for c, _ in items]
+        vals += [x for _, x in items]
+        indptr.append(len(cols))
+    m = csr_matrix((np.asarray(vals, dtype=np.float64), np.asarray(cols, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+                   shape=(len(vectors), max(1, len(words))))
+    return Bag(m, tuple(words))
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The story features of a set of articles, row ``k`` for ``ids[k]`` (sorted, distinct).
+
+    ``dense`` is the float16 vectors (zero-padded to the widest; ``dim`` is a row's width, -1
+    without a vector), ``terms`` (None when not kept: a weight of 0 never reads them),
+    ``names``, ``entities`` and ``keys`` are :class:`Bag` s (key weights are 1), ``parsed``
+    says whether a parser ran, and the anchor is ``full`` (a whole date), ``day`` (its day
+    number, -1 when unreadable) and ``year`` (the first four characters' index in ``years``,
+    -1 without an anchor).
+    """
+
+    ids: tuple[str, ...]
+    dense: npt.NDArray[np.float16]
+    dim: npt.NDArray[np.int64]
+    terms: Bag | None
+    names: Bag
+    entities: Bag
+    keys: Bag
+    parsed: npt.NDArray[np.bool_]
+    full: npt.NDArray[np.bool_]
+    day: npt.NDArray[np.int64]
+    year: npt.NDArray[np.int64]
+    years: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def columns_of(feats: Mapping[str, StoryFeatures], with_terms: bool = True) -> Columns:
+    """Columns of ``feats``, rows in id order.  ``with_terms=False`` leaves the term vectors
+    out (a hundred words an article that a zero ``terms`` weight never reads)."""
+    ids = tuple(sorted(feats))
+    fs = [feats[i] for i in ids]
+    vecs = [unpack(f.dense) for f in fs]
+    dim = np.array([-1 if v is None else v.shape[0] for v in vecs], dtype=np.int64)
+    dense = np.zeros((len(fs), max(int(dim.max(initial=0)), 1)), dtype=np.float16)
+    for k, v in enumerate(vecs):
+        if v is not None:
+            dense[k, : v.shape[0]] = v
+    years = tuple(sorted({f.anchor[:4] for f in fs if f.anchor}))
+    code = {y: k for k, y in enumerate(years)}
+    full = np.array([len(f.anchor or "") >= 10 for f in fs], dtype=bool)
+    return Columns(
+        ids=ids, dense=dense, dim=dim,
+        terms=_bag([f.terms for f in fs]) if with_terms else None,
+        names=_bag([f.names for f in fs]),
+        entities=_bag([f.entities for f in fs]),
+        keys=_bag([dict.fromkeys(f.keys, 1.0) for f in fs]),
+        parsed=np.array([f.parsed for f in fs], dtype=bool),
+        full=full,
+        day=np.array([_day(f.anchor or "") if x else -1 for f, x in zip(fs, full.tolist(), strict=True)], dtype=np.int64),
+        year=np.array([code[f.anchor[:4]] if f.anchor else -1 for f in fs], dtype=np.int64),
+        years=years,
+    )
+
+
+def _join_bags(bags: Sequence[Bag]) -> Bag:
+    """One bag of the rows of ``bags`` in turn.  A chunk's sorted vocabulary maps into the
+    joined sorted one in the same order, so every row's columns still ascend."""
+    from scipy.sparse import csr_matrix
+
+    words = sorted(set().union(*(b.vocab for b in bags)))
+    col = {w: k for k, w in enumerate(words)}
+    parts, indptr, rows = [], [np.zeros(1, dtype=np.int64)], 0
+    for b in bags:
+        m = b.matrix
+        where = np.fromiter((col[w] for w in b.vocab), dtype=np.int32, count=len(b.vocab))
+        parts.append((where[m.indices] if len(b.vocab) else m.indices.astype(np.int32), m.data))
+        indptr.append(np.asarray(m.indptr[1:], dtype=np.int64) + int(indptr[-1][-1]))
+        rows += m.shape[0]
+    del col
+    cols = np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
+    vals = np.concatenate([v for _, v in parts]) if parts else np.zeros(0)
+    return Bag(csr_matrix((vals, cols, np.concatenate(indptr)), shape=(rows, max(1, len(words)))), tuple(words))
+
+
+def concat_columns(parts: Sequence[Columns]) -> Columns:
+    """The columns of every part, as :func:`columns_of` would build them over the union
+    (rows in id order; the ids must be distinct)."""
+    if len(parts) == 1:
+        return parts[0]
+    ids = tuple(i for p in parts for i in p.ids)
+    order = np.argsort(np.array(ids, dtype=object), kind="stable") if any(
+        a.ids and b.ids and a.ids[-1] >= b.ids[0] for a, b in itertools.pairwise(parts)) else None
+    width = max((p.dense.shape[1] for p in parts), default=1)
+    dense = np.zeros((len(ids), width), dtype=np.float16)
+    at = 0
+    for p in parts:
+        dense[at : at + len(p), : p.dense.shape[1]] = p.dense
+        at += len(p)
+    years = tuple(sorted(set().union(*(p.years for p in parts))))
+    code = {y: k for k, y in enumerate(years)}
+    year = np.concatenate([np.append(np.array([code[y] for y in p.years], dtype=np.int64), -1)[p.year] for p in parts])
+    out = Columns(
+        ids=ids, dense=dense, dim=np.concatenate([p.dim for p in parts]),
+        terms=_join_bags([p.terms for p in parts if p.terms is not None]) if all(p.terms is not None for p in parts) else None,
+        names=_join_bags([p.names for p in parts]),
+        entities=_join_bags([p.entities for p in parts]),
+        keys=_join_bags([p.keys for p in parts]),
+        parsed=np.concatenate([p.parsed for p in parts]), full=np.concatenate([p.full for p in parts]),
+        day=np.concatenate([p.day for p in parts]), year=year, years=years,
+    )
+    if order is None:
+        return out
+    return _take(out, order)
+
+
+def _take(c: Columns, order: npt.NDArray[np.int64]) -> Columns:
+    def bag(b: Bag) -> Bag:
+        return Bag(b.matrix[order], b.vocab)
+
+    return Columns(ids=tuple(c.ids[k] for k in order.tolist()), dense=c.dense[order], dim=c.dim[order],
+                   terms=bag(c.terms) if c.terms is not None else None, names=bag(c.names), entities=bag(c.entities),
+                   keys=bag(c.keys), parsed=c.parsed[order], full=c.full[order], day=c.day[order], year=c.year[order],
+                   years=c.years)
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+def _round6(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``round(x, 6)`` of each value, as Python gives it (what :func:`~.cluster.similarity`
+    returns).
+
+    numpy scales by 10**6, rounds half to even and divides back; away from a half-way point
+    the integer it picks is Python's, and dividing it by 10**6 gives the nearest double to the
+    decimal, as Python does.  Near a half-way point the scaled product's own rounding can
+    tip it the other way, so those few go through Python's correctly rounded ``round``.
+    """
+    scaled = v * 1e6
+    out = np.round(v, 6)
+    tie = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    if len(tie):
+        out[tie] = [round(t, 6) for t in v[tie].tolist()]
+    return out
+
+
+class _Pairs:
+    """A batch of row pairs ``(x[k], y[k])`` with its distinct rows and columns (and where each
+    pair's are among them), found once for every channel's product."""
+
+    __slots__ = ("cols", "rows", "x", "xr", "y", "yc")
+
+    def __init__(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> None:
+        self.x, self.y = x, y
+        self.rows, self.xr = np.unique(x, return_inverse=True)
+        self.cols, self.yc = np.unique(y, return_inverse=True)
+
+    @property
+    def compact(self) -> bool:
+        """The block of distinct rows by distinct columns is at most 64 times the batch."""
+        return len(self.rows) * len(self.cols) <= 64 * len(self.x)
+
+
+class _Table:
+    """Scores pairs of rows of :class:`Columns` at once, channel by channel."""
+
+    def __init__(self, cols: Columns, cfg: ClusterConfig) -> None:
+        self.cfg = cfg
+        self.c = cols
+        if cfg.terms and cols.terms is None:
+            raise ValueError("the terms channel has a weight but the columns were built without terms")
+        # See :meth:`_dense_dots`: stored vectors are float16 values; their norms must be at most 4.
+        norms = np.sqrt(np.square(cols.dense, dtype=np.float64).sum(axis=1)) if len(cols) else np.zeros(0)
+        self.exact_order_free = bool((norms <= 4.0).all())
+
+    @staticmethod
+    def _rowdot(m: Any, p: _Pairs) -> npt.NDArray[np.float64]:
+        """Sparse dot products of row pairs, each equal to :func:`~.cluster.cosine` bit for bit.
+
+        SciPy's sparse product adds an output entry's products in the order of the left row's
+        columns, which are in word order: the order ``cosine`` sums in, from the same zero.
+        (An elementwise product summed along rows does not keep that order.)  One product
+        over the batch's distinct rows and columns serves every pair when that block is not
+        much bigger than the batch; otherwise the batch is halved until it is, which pairs
+        sorted by row (as candidates come) never need.
+        """
+        if not len(p.x):
+            return np.zeros(0, dtype=np.float64)
+        if not p.compact and len(p.x) > 1:
+            h = len(p.x) // 2
+            return np.concatenate([_Table._rowdot(m, _Pairs(p.x[:h], p.y[:h])), _Table._rowdot(m, _Pairs(p.x[h:], p.y[h:]))])
+        block = (m[p.rows] @ m[p.cols].T).toarray()
+        out: npt.NDArray[np.float64] = np.asarray(block[p.xr, p.yc], dtype=np.float64)
+        return out
+
+    def scores(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        cfg, c = self.cfg, self.c
+        p = _Pairs(x, y)
+        # The weighted mix of :func:`~.cluster.similarity`, channel by channel in its order.
+        num = np.zeros(len(x), dtype=np.float64)
+        total = np.zeros(len(x), dtype=np.float64)
+        if cfg.terms and c.terms is not None:
+            num += cfg.terms * self._rowdot(c.terms.matrix, p)
+        total += cfg.terms
+        num += cfg.names * self._rowdot(c.names.matrix, p)
+        total += cfg.names
+        both = c.parsed[x] & c.parsed[y]
+        if both.any():
+            num += np.where(both, cfg.entities * self._rowdot(c.entities.matrix, p), 0.0)
+            total += np.where(both, cfg.entities, 0.0)
+        dense = (c.dim[x] >= 0) & (c.dim[x] == c.dim[y])
+        if dense.any():
+            dot = self._dense_dots(p)
+            num += np.where(dense, cfg.dense * dot, 0.0)
+            total += np.where(dense, cfg.dense, 0.0)
+        total = np.where(total == 0, 1.0, total)
+        return num / total + self._time(x, y)
+
+    def _dense_dots(self, p: _Pairs) -> npt.NDArray[np.float64]:
+        """Dense dot products of row pairs, equal to the pairwise float64 sum bit for bit.
+
+        Stored vectors are float16 values, so every product is a multiple of 2**-48 with at
+        most 22 significant bits, and while the absolute products of a pair sum to at most 32
+        (unit vectors: 1) every partial sum is exact in float64: no summation order rounds.
+        So a matrix product over the batch's distinct rows and columns (BLAS, in C) gives the
+        pairwise sum's numbers; it is used when it is not much bigger than the batch.
+        """
+        d = self.c.dense
+        if self.exact_order_free and p.compact:
+            block: npt.NDArray[np.float64] = d[p.rows].astype(np.float64) @ d[p.cols].astype(np.float64).T
+            return block[p.xr, p.yc]
+        dots: npt.NDArray[np.float64] = (d[p.x].astype(np.float64) * d[p.y].astype(np.float64)).sum(axis=1)
+        return dots
+
+    def _time(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        cfg, c = self.cfg, self.c
+        out = np.zeros(len(x), dtype=np.float64)
+        has = (c.year[x] >= 0) & (c.year[y] >= 0)
+        both_full = has & c.full[x] & c.full[y]
+        valid = both_full & (c.day[x] >= 0) & (c.day[y] >= 0)
+        days = np.abs(c.day[x] - c.day[y])
+        out = np.where(valid & (days <= cfg.near_days), cfg.time_bonus, out)
+        out = np.where(valid & (days > cfg.far_days), -cfg.time_penalty, out)
+        same_year = c.year[x] == c.year[y]
+        partial = has & ~both_full
+        out = np.where(partial & same_year, cfg.time_bonus, out)
+        return np.where(partial & ~same_year, -cfg.time_penalty, out)
+
+
+def _incidence(cols: Columns, cfg: ClusterConfig) -> Any:
+    """The article-by-key matrix with purged keys' entries (keys filed under more than
+    ``cfg.max_block`` articles) removed."""
+    inc = cols.keys.matrix.astype(np.int32)
+    live = np.bincount(inc.indices, minlength=inc.shape[1]) <= cfg.max_block
+    inc.data = live[inc.indices].astype(np.int32)
+    inc.eliminate_zeros()
+    return inc
+
+
+def candidate_blocks(cols: Columns, cfg: ClusterConfig) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """Row pairs ``x < y`` sharing at least ``cfg.min_shared_keys`` live keys, a block of
+    rows at a time, in (x, y) order."""
+    inc = _incidence(cols, cfg)
+    by_key = inc.T.tocsr()
+    n = len(cols)
+    for lo in range(0, n, _CANDIDATE_BLOCK):
+        shared = inc[lo : lo + _CANDIDATE_BLOCK] @ by_key
+        shared.sort_indices()
+        row = np.repeat(np.arange(lo, lo + shared.shape[0], dtype=np.int64), np.diff(shared.indptr))
+        keep = (shared.indices > row) & (shared.data >= cfg.min_shared_keys)
+        yield row[keep], shared.indices[keep].astype(np.int64)
+
+
+def scored_rows(cols: Columns, cfg: ClusterConfig, pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
+                floor: float | None = None) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    """Scored pairs at or above ``floor`` (``cfg.edge_floor`` by default) as row-number arrays
+    and scores, a batch at a time: the given ``pairs``, else the candidates of
+    :func:`candidate_blocks` as they are made."""
+    table = _Table(cols, cfg)
+    floor = cfg.edge_floor if floor is None else floor
+    blocks = [pairs] if pairs is not None else candidate_blocks(cols, cfg)
+    for ia, ib in blocks:
+        for lo in range(0, len(ia), _BATCH):
+            x, y = ia[lo : lo + _BATCH], ib[lo : lo + _BATCH]
+            score = table.scores(x, y)
+            near = np.flatnonzero(score >= floor - 1e-6)
+            v = _round6(score[near])
+            keep = v >= floor
+            yield x[near[keep]], y[near[keep]], v[keep]
