@@ -46,6 +46,7 @@ from unspun.stages import cluster, scoring
 ROOT = Path(__file__).resolve().parents[1]
 CFG = replace(cluster.ClusterConfig(), min_shared_keys=2)
 SHARD = 25_000
+RECYCLE = 4
 
 
 @functools.cache
@@ -139,7 +140,9 @@ def run_size(data: Path, n: int, workers: int, where: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"articles": n, "workers": workers}
     with PeakMemory() as mem:
         t = time.perf_counter()
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        # A worker is replaced after RECYCLE shards: its word caches (memoized rarity, folded
+        # words) grow with the vocabulary, and a fresh worker reloads tables in a few seconds.
+        with multiprocessing.get_context("spawn").Pool(workers, maxtasksperchild=RECYCLE) as pool:
             parts = pool.map(featurize, paths, chunksize=1)
         out["features_s"] = time.perf_counter() - t
         t1 = time.perf_counter()
