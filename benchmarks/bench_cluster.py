@@ -176,15 +176,16 @@ def first_generation(data: Path, n: int = GENERATION) -> list[tuple[str, str, st
 def article_at(first: list[tuple[str, str, str, str]], k: int) -> tuple[Article, str]:
     """Article ``k`` of the corpus and its gold story."""
     g, j = divmod(k, GENERATION)
-    bid, body, story, lang = first[j]
+    bid, body, _, lang = first[j]
     body = regenerate(body, g, lang)
     title = body.split("\n", 1)[0][:120]
     # The language as the clean stage detects it, here the data set's label.
     art = Article(id=f"a{k:07d}", source=bid, text=body, clean_text=body, title=title, language=lang)
-    return art, (f"{story}@{g}" if g else story)
+    return art, gold_at(first, k)
 
 
 def gold_at(first: list[tuple[str, str, str, str]], k: int) -> str:
+    """Article ``k``'s gold story: its base's, tagged with its generation past the first."""
     g, j = divmod(k, GENERATION)
     return f"{first[j][2]}@{g}" if g else first[j][2]
 

@@ -332,6 +332,7 @@ def test_columns_built_in_chunks_cluster_as_one_build(ecb_features: dict[str, St
     random.Random(11).shuffle(ids)
     chunks = [ids[k : k + 97] for k in range(0, len(ids), 97)]
     parts = [scoring.columns_of({i: ecb_features[i] for i in c}, with_terms=k % 2 == 0) for k, c in enumerate(chunks)]
+    parts.insert(1, scoring.columns_of({}))  # a worker may hand back an empty chunk
     joined = scoring.concat_columns(parts)
     whole = scoring.columns_of(ecb_features, with_terms=False)
     assert joined.ids == whole.ids and joined.terms is None
@@ -344,6 +345,8 @@ def test_columns_built_in_chunks_cluster_as_one_build(ecb_features: dict[str, St
         (a, b, s) for a, b in cluster.candidate_pairs(ecb_features, CFG)
         if (s := cluster.similarity(ecb_features[a], ecb_features[b], CFG)) >= CFG.edge_floor], CFG)
     assert cluster.cluster_columns(joined, CFG) == cluster.cluster_features(ecb_features, CFG) == expected
+    one = ids[0]
+    assert cluster.cluster_features({}, CFG) == [] and cluster.cluster_features({one: ecb_features[one]}, CFG) == [[one]]
     assert sum(len(g) > 1 for g in expected) >= 10
 
 

@@ -517,7 +517,8 @@ def cluster_columns(cols: Columns, cfg: ClusterConfig = ClusterConfig(),
     from scipy.sparse.csgraph import connected_components
 
     n = len(cols)
-    xs, ys, ms = [], [], []
+    # Seeded with empty arrays: a set of zero or one article yields no batch.
+    xs, ys, ms = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)]
     for x, y, v in scored_rows(cols, cfg):
         xs.append(x.astype(np.int32))
         ys.append(y.astype(np.int32))

@@ -142,13 +142,14 @@ def _join_bags(bags: Sequence[Bag]) -> Bag:
 
     words = sorted(set().union(*(b.vocab for b in bags)))
     col = {w: k for k, w in enumerate(words)}
-    parts, indptr, rows = [], [np.zeros(1, dtype=np.int64)], 0
+    parts, indptr, rows, filled = [], [np.zeros(1, dtype=np.int64)], 0, 0
     for b in bags:
         m = b.matrix
         where = np.fromiter((col[w] for w in b.vocab), dtype=np.int32, count=len(b.vocab))
-        parts.append((where[m.indices] if len(b.vocab) else m.indices.astype(np.int32), m.data))
-        indptr.append(np.asarray(m.indptr[1:], dtype=np.int64) + int(indptr[-1][-1]))
+        parts.append((where[m.indices], m.data))
+        indptr.append(np.asarray(m.indptr[1:], dtype=np.int64) + filled)
         rows += m.shape[0]
+        filled += m.nnz
     del col
     cols = np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
     vals = np.concatenate([v for _, v in parts]) if parts else np.zeros(0)
@@ -161,8 +162,8 @@ def concat_columns(parts: Sequence[Columns]) -> Columns:
     if len(parts) == 1:
         return parts[0]
     ids = tuple(i for p in parts for i in p.ids)
-    order = np.argsort(np.array(ids, dtype=object), kind="stable") if any(
-        a.ids and b.ids and a.ids[-1] >= b.ids[0] for a, b in itertools.pairwise(parts)) else None
+    ordered = all(a < b for a, b in itertools.pairwise(ids))
+    order = None if ordered else np.argsort(np.array(ids, dtype=object), kind="stable")
     width = max((p.dense.shape[1] for p in parts), default=1)
     dense = np.zeros((len(ids), width), dtype=np.float16)
     at = 0
