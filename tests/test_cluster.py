@@ -164,10 +164,13 @@ def test_average_link_and_its_components_follow_the_definition(raw: list[tuple[i
     assert cluster.cluster_edges(nodes, flat, replace(CFG, threshold=0.4)) == expected
 
 
-def test_reciprocal_rounds_equal_the_sparse_heap_on_real_graphs(ecb_features: dict[str, StoryFeatures]) -> None:
+def test_reciprocal_rounds_equal_the_sparse_heap_on_real_graphs(ecb_features: dict[str, StoryFeatures],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # The real graph of five easily confused ECB+ topics (full features), at three cuts: the
     # rounds of reciprocal nearest neighbours give the sparse heap's clusters, and the cuts do
-    # split.  Scores off the millionth grid go the heap's way.
+    # split, also when every round reads the graph in spans of 1,000 entries (a span ends on a
+    # row's end, so a row is never split).  Scores off the millionth grid go the heap's way.
+    monkeypatch.setattr(linkage, "_SCAN", 1000)
     edges = cluster.edges_for(cluster.candidate_pairs(ecb_features), ecb_features, CFG)
     nodes = sorted(ecb_features)
     for threshold in (0.3, 0.4, 0.55):
@@ -190,6 +193,24 @@ def test_reciprocal_rounds_follow_the_sparse_heap(raw: list[tuple[int, int, int]
     nodes = [f"n{i:02d}" for i in range(25)]
     flat = [(f"n{a:02d}", f"n{b:02d}", k / 1e6) for a, b, k in raw if a != b]
     assert linkage.cluster_graph(nodes, flat, 0.4) == linkage.average_link(nodes, flat, 0.4)
+
+
+def test_reciprocal_rounds_widen_sums_that_outgrow_int32() -> None:
+    # A story of 64 articles, every pair scored: once merged clusters reach 47 articles a sum
+    # of their pair scores in millionths can pass 2**31, so the rounds hold sums as int64
+    # from then on; the clusters are still the heap's.  A weakly tied fringe stays apart, and
+    # pairs listed twice add up.
+    rng = random.Random(7)
+    nodes = [f"n{i:02d}" for i in range(80)]
+    edges = [(nodes[a], nodes[b], rng.randint(450_000, 1_000_000) / 1e6) for a in range(64) for b in range(a + 1, 64)]
+    edges += [(nodes[a], nodes[b], rng.randint(1, 900_000) / 1e6) for a in range(60, 80) for b in range(a + 1, 80)
+              if a >= 64 or rng.random() < 0.2]
+    expected = linkage.average_link(nodes, edges, 0.4)
+    assert max(len(g) for g in expected) >= 64
+    assert linkage.cluster_graph(nodes, edges, 0.4) == expected
+    i, j, w = linkage.edge_rows({x: k for k, x in enumerate(nodes)}, edges)
+    indptr, indices, sums = linkage.upper_graph(len(nodes), i, j, np.rint(w * 1e6).astype(np.int64))
+    assert sums.dtype == np.int32 and len(indices) == len({(a, b) for a, b, _ in edges}) < len(edges)  # listed twice: summed
 
 
 def test_words_are_weighed_by_the_article_language() -> None:

@@ -31,14 +31,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ..records import Article, Story, StoryFeatures, content_id
 from ..textutil import STOPWORDS, fold
-from .linkage import average_link, cluster_graph, cluster_rows, components, edge_rows
-from .scoring import Columns, candidate_blocks, columns_of, scored_rows, unpack
+from .linkage import average_link, cluster_graph, components, groups_of, upper_labels
+from .scoring import Columns, candidate_blocks, columns_of, scored_graph, scored_rows, unpack
 
 __all__ = [
     "ClusterConfig",
@@ -52,6 +53,7 @@ __all__ = [
     "dense_of",
     "edges_for",
     "features",
+    "link_graph",
     "live_keys",
     "make_stories",
     "similarity",
@@ -499,44 +501,24 @@ def edges_for(
             for a, b, s in zip(x.tolist(), y.tolist(), v.tolist(), strict=True)]
 
 
-def cluster_features(feats: Mapping[str, StoryFeatures], cfg: ClusterConfig = ClusterConfig(),
-                     extra_edges: Iterable[tuple[str, str, float]] = ()) -> list[list[str]]:
+def cluster_features(feats: Mapping[str, StoryFeatures], cfg: ClusterConfig = ClusterConfig()) -> list[list[str]]:
     """Stories over a whole set of articles in memory (see :func:`cluster_columns`)."""
-    return cluster_columns(columns_of(feats, with_terms=bool(cfg.terms)), cfg, extra_edges)
+    return cluster_columns(columns_of(feats, with_terms=bool(cfg.terms)), cfg)
 
 
-def cluster_columns(cols: Columns, cfg: ClusterConfig = ClusterConfig(),
-                    extra_edges: Iterable[tuple[str, str, float]] = ()) -> list[list[str]]:
+def cluster_columns(cols: Columns, cfg: ClusterConfig = ClusterConfig()) -> list[list[str]]:
     """Stories over articles held as :class:`~.scoring.Columns`: candidates scored a block at
-    a time, edges kept as int32 rows and int32 millionths (a score rounded to six places is
-    its millionths over 10**6, so nothing is lost), and linkage over only the edges inside a
-    component of the edges at the threshold: an average-link merge needs one pair at the
-    threshold, so no other edge can change a decision.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    a time into a graph of the edges that can matter (:func:`~.scoring.scored_graph`), then
+    average link over it (:func:`link_graph`).  A caller short of memory makes the two calls
+    itself and lets the columns go in between."""
+    return link_graph(cols.ids, scored_graph(cols, cfg), cfg)
 
-    n = len(cols)
-    # Seeded with empty arrays: a set of zero or one article yields no batch.
-    xs, ys, ms = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)]
-    for x, y, v in scored_rows(cols, cfg):
-        xs.append(x.astype(np.int32))
-        ys.append(y.astype(np.int32))
-        ms.append(np.rint(v * 1e6).astype(np.int32))
-    x, y, m = np.concatenate(xs), np.concatenate(ys), np.concatenate(ms)
-    del xs, ys, ms
-    ex, ey, ev = edge_rows({aid: k for k, aid in enumerate(cols.ids)}, extra_edges)
-    strong = m >= round(cfg.threshold * 1e6)
-    hard = ev >= cfg.threshold
-    graph = coo_matrix((np.ones(int(strong.sum()) + int(hard.sum()), dtype=np.int8),
-                        (np.concatenate([x[strong], ex[hard]]), np.concatenate([y[strong], ey[hard]]))), shape=(n, n))
-    del strong
-    _, comp = connected_components(graph, directed=False)
-    del graph
-    inside = comp[x] == comp[y]
-    x, y, m = x[inside], y[inside], m[inside]
-    return cluster_rows(list(cols.ids), np.concatenate([x.astype(np.int64), ex]), np.concatenate([y.astype(np.int64), ey]),
-                        np.concatenate([m / 1e6, ev]), cfg.threshold)
+
+def link_graph(ids: Sequence[str], graph: tuple[npt.NDArray[np.int64], npt.NDArray[Any], npt.NDArray[Any]],
+               cfg: ClusterConfig = ClusterConfig()) -> list[list[str]]:
+    """Stories from :func:`~.scoring.scored_graph`'s graph over the articles ``ids`` (in
+    row order), by average link stopped at ``cfg.threshold``."""
+    return groups_of(ids, upper_labels(len(ids), *graph, round(cfg.threshold * 1e6)))
 
 
 def cluster_edges(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]], cfg: ClusterConfig) -> list[list[str]]:

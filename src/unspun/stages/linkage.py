@@ -11,13 +11,14 @@ scores that are not whole millionths.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["average_link", "cluster_graph", "cluster_rows", "components", "edge_rows"]
+__all__ = ["average_link", "cluster_graph", "cluster_rows", "components", "edge_rows", "groups_of", "upper_graph", "upper_labels"]
 
 
 def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
@@ -103,89 +104,159 @@ def average_link(nodes: Iterable[str], edges: Iterable[tuple[str, str, float]], 
     return sorted((sorted(g) for g in members.values()), key=lambda g: g[0])
 
 
-def _round_labels(n: int, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
-                  threshold: float) -> list[int] | None:
-    """Cluster label of each of ``n`` nodes under average link of the edges ``(i, j, w)``, by
-    rounds of reciprocal nearest neighbours; None when the scores are not whole millionths.
+# Entries handled at once when a round scans the edges: bounds the float temporaries of a
+# round (about 40 bytes an entry) to some 300 MB however big the graph.
+_SCAN = 1 << 23
+
+
+def upper_graph(n: int, i: npt.NDArray[np.integer[Any]], j: npt.NDArray[np.integer[Any]],
+                q: npt.NDArray[np.integer[Any]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any], npt.NDArray[Any]]:
+    """Integer edge scores ``(i, j, q)`` over ``n`` nodes as the upper triangle of their
+    symmetric matrix, in CSR form ``(indptr, indices, sums)``: each pair once, as (smaller,
+    larger), pairs listed twice summed, loops dropped.  Four bytes an index, and four a sum
+    when every sum fits."""
+    from scipy.sparse import coo_matrix
+
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    keep = lo != hi
+    if not keep.all():
+        lo, hi, q = lo[keep], hi[keep], q[keep]
+    m = coo_matrix((q.astype(np.int64), (lo.astype(np.int32), hi.astype(np.int32))), shape=(n, n)).tocsr()
+    m.sum_duplicates()  # a pair listed twice: its scores add up
+    sums = m.data.astype(np.int32) if _fits32(m.data, 1) else m.data
+    return m.indptr.astype(np.int64), m.indices.astype(np.int32, copy=False), sums
+
+
+def _fits32(q: npt.NDArray[Any], factor: int) -> bool:
+    """Whether sums of up to ``factor`` of the scores ``q`` fit int32."""
+    top = int(np.abs(q).max()) if len(q) else 0
+    return top * factor < 2**31
+
+
+def _spans(indptr: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
+    """Row ranges of about ``_SCAN`` entries each (a row is never split)."""
+    nnz = int(indptr[-1])
+    cuts = np.unique(np.concatenate([np.searchsorted(indptr, np.arange(0, nnz, _SCAN), side="right") - 1,
+                                     [len(indptr) - 1]]))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _best(indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any], sums: npt.NDArray[Any],
+          size: npt.NDArray[np.int64], tq: int) -> npt.NDArray[np.int64]:
+    """Each cluster's best neighbour (index; -1: none at the threshold): the highest mean,
+    ties to the smallest index, over the upper triangle read both ways, a span at a time."""
+    m = len(size)
+    spans = _spans(indptr)
+
+    def scan(a: int, b: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        rows = np.repeat(np.arange(a, b, dtype=indices.dtype), np.diff(indptr[a : b + 1]))
+        cols = indices[indptr[a] : indptr[b]]
+        s = sums[indptr[a] : indptr[b]]
+        pair = size[rows] * size[cols]
+        reach = s >= tq * pair
+        return rows, cols, np.divide(s, pair, out=np.full(len(pair), -1.0), where=reach), reach
+
+    top = np.full(m, -1.0)
+    for a, b in spans:
+        rows, cols, mean, _ = scan(a, b)
+        np.maximum.at(top, rows, mean)
+        np.maximum.at(top, cols, mean)
+    low = np.full(m, m, dtype=np.int64)
+    for a, b in spans:
+        rows, cols, mean, reach = scan(a, b)
+        hit = reach & (mean == top[rows])
+        np.minimum.at(low, rows[hit], cols[hit])
+        hit = reach & (mean == top[cols])
+        np.minimum.at(low, cols[hit], rows[hit])
+    return np.where(low < m, low, -1)
+
+
+def upper_labels(n: int, indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any], sums: npt.NDArray[Any],
+                 tq: int) -> list[int]:
+    """Cluster label of each of ``n`` nodes (its smallest member) under average link of the
+    graph held as :func:`upper_graph` of integer scores, stopped below the integer threshold
+    ``tq``, by rounds of reciprocal nearest neighbours.
 
     Average link is reducible (a merged cluster is never closer to a third than the nearer of
     its parts), so two clusters that are each other's best neighbour merge in the greedy order
     too, whatever else merges first (Sumengen et al., "Scaling Hierarchical Agglomerative
-    Clustering to Billion-sized Datasets", 2021).  Each round merges every such pair at once
-    with sparse products, so the cost follows the edges (no n-by-n matrix) and stays in C.
-    Sums are integers (scores are rounded to millionths), so no order of adding rounds them;
-    ties go to the neighbour with the smallest member, as in :func:`average_link`.  A cluster
-    whose best mean is below the threshold is final (any later mean with it is an average of
-    its present ones) and leaves the graph.
-    """
-    from scipy.sparse import coo_matrix, csr_matrix
+    Clustering to Billion-sized Datasets", 2021).  Each round merges every such pair at once,
+    so the cost follows the edges (no n-by-n matrix) and stays in C.  Sums are integers, so
+    no order of adding rounds them; ties go to the neighbour with the smallest member, as in
+    :func:`average_link`.  A cluster whose best mean is below the threshold is final (any
+    later mean with it is an average of its present ones) and leaves the graph.
 
+    Memory follows the edges, not the rounds: the graph is kept as its upper triangle (8
+    bytes an edge while sums fit int32, 12 after), each round scans it in spans of
+    ``_SCAN`` entries, and the merged graph is built before the old one is let go, so a
+    round holds at most about three copies of the graph's edges.  Clusters are indexed in
+    the order of their smallest member, so "smallest index" and "smallest member" agree.
+    """
+    from scipy.sparse import coo_matrix
+
+    lab = np.arange(n, dtype=np.int64)
+    active = np.arange(n, dtype=np.int64)  # each cluster's smallest member, ascending
+    size = np.ones(n, dtype=np.int64)
+    top = int(np.abs(sums).max()) if len(sums) else 0  # the largest single pair score
+    while len(indices):
+        m = len(active)
+        best = _best(indptr, indices, sums, size, tq)
+        mine = np.arange(m)
+        mutual = (best > mine) & (best[np.maximum(best, 0)] == mine)
+        if not mutual.any():
+            break
+        live = best >= 0  # clusters with no neighbour at the threshold are final: dropped
+        into = mine.copy()
+        into[best[mutual]] = mine[mutual]  # the larger index folds into the smaller
+        reps = np.flatnonzero(live & (into == mine))
+        new = np.full(m, -1, dtype=np.int64)
+        new[live] = np.searchsorted(reps, into[live])
+        grown = np.bincount(new[live], weights=size[live], minlength=len(reps)).astype(np.int64)
+        # A sum over clusters of sizes a and b adds at most a * b pair scores.
+        dtype = np.int32 if top * int(grown.max(initial=1)) ** 2 < 2**31 else np.int64
+        # Every edge folded onto the merged clusters, a span at a time, into arrays sized once.
+        nnz = int(indptr[-1])
+        lo = np.empty(nnz, dtype=np.int32)
+        hi = np.empty(nnz, dtype=np.int32)
+        val = np.empty(nnz, dtype=dtype)
+        k = 0
+        for a, b in _spans(indptr):
+            r = new[np.repeat(np.arange(a, b), np.diff(indptr[a : b + 1]))]
+            c = new[indices[indptr[a] : indptr[b]]]
+            ok = (r >= 0) & (c >= 0) & (r != c)  # a merged pair's own sum is no longer an edge
+            t = int(ok.sum())
+            lo[k : k + t] = np.minimum(r[ok], c[ok])
+            hi[k : k + t] = np.maximum(r[ok], c[ok])
+            val[k : k + t] = sums[indptr[a] : indptr[b]][ok]
+            k += t
+        del indices, sums
+        merged = coo_matrix((val[:k], (lo[:k], hi[:k])), shape=(len(reps), len(reps))).tocsr()
+        del lo, hi, val
+        merged.sum_duplicates()
+        indptr, indices, sums = merged.indptr.astype(np.int64), merged.indices, merged.data
+        del merged
+        # Nodes of merged clusters take the new smallest member as their label.
+        relabel = np.arange(n, dtype=np.int64)
+        relabel[active[best[mutual]]] = active[mutual]
+        lab = relabel[lab]
+        size = grown
+        active = active[reps]
+    return [int(x) for x in lab]
+
+
+def _round_labels(n: int, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
+                  threshold: float) -> list[int] | None:
+    """Cluster label of each of ``n`` nodes under average link of the edges ``(i, j, w)``, by
+    :func:`upper_labels`; None when the scores are not whole millionths."""
     q = np.rint(w * 1e6)
     tq = round(threshold * 1e6)
     if len(w) and (float(np.abs(q - w * 1e6).max()) > 1e-3 or abs(tq - threshold * 1e6) > 1e-6):
         return None
-    # Row numbers and labels as int32 (half the memory of the first round's temporaries, the
-    # peak of a big run); sums stay int64.
-    idx = np.int32 if n < 2**31 - 1 else np.int64
-    lab = np.arange(n, dtype=idx)  # each node's cluster, known by its smallest member
-    active: npt.NDArray[Any] = np.arange(n, dtype=idx)  # the smallest member of each cluster still in play
-    size = np.ones(n, dtype=np.int64)
-    sums = coo_matrix((np.concatenate([q, q]).astype(np.int64),
-                       (np.concatenate([i, j]).astype(idx), np.concatenate([j, i]).astype(idx))), shape=(n, n)).tocsr()
-    del q
-    sums.sum_duplicates()
-    while sums.nnz:
-        m = sums.shape[0]
-        counts = np.diff(sums.indptr)
-        row = np.repeat(np.arange(m, dtype=idx), counts)
-        pair = size[row] * size[sums.indices]
-        reach = sums.data >= tq * pair
-        mean = np.divide(sums.data, pair, out=np.full(len(pair), -1.0), where=reach)
-        del pair
-        has = counts > 0
-        starts = sums.indptr[:-1][has]
-        best_mean = np.full(m, -1.0)
-        best_mean[has] = np.maximum.reduceat(mean, starts)
-        tied = np.where(reach & (mean == best_mean[row]), active[sums.indices], n)
-        del mean, reach
-        best_low = np.full(m, n, dtype=tied.dtype)
-        best_low[has] = np.minimum.reduceat(tied, starts)
-        del tied
-        at = np.full(n + 1, -1, dtype=np.int64)
-        at[active] = np.arange(m)
-        best = at[best_low]  # -1: no neighbour at the threshold
-        mine = np.arange(m)
-        mutual = (best > mine) & (best[np.maximum(best, 0)] == mine)
-        live = best >= 0
-        if not mutual.any():
-            break
-        into = mine.copy()
-        into[best[mutual]] = mine[mutual]
-        into = into[live]  # clusters with no neighbour at the threshold are final: dropped
-        kept = np.flatnonzero(live)
-        new, inv = np.unique(into, return_inverse=True)
-        fold = csr_matrix((np.ones(len(kept), dtype=np.int64), (kept, inv)), shape=(m, len(new)))
-        del row
-        merged = (fold.T @ sums @ fold).tocsr()
-        del sums
-        # A merged pair's own sum is no longer an edge: the diagonal goes.
-        row = np.repeat(np.arange(merged.shape[0], dtype=idx), np.diff(merged.indptr))
-        off = merged.indices != row
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(row[off], minlength=merged.shape[0]))])
-        sums = csr_matrix((merged.data[off], merged.indices[off], indptr), shape=merged.shape)
-        del merged, row, off
-        new_low = np.full(len(new), n, dtype=idx)
-        np.minimum.at(new_low, inv, active[kept])
-        # Nodes of merged clusters take the new smallest member as their label.
-        relabel = np.arange(n + 1, dtype=idx)
-        relabel[active[kept]] = new_low[inv]
-        lab = relabel[lab]
-        size = np.bincount(inv, weights=size[kept], minlength=len(new)).astype(np.int64)
-        active = new_low
-    return [int(x) for x in lab]
+    return upper_labels(n, *upper_graph(n, i, j, q.astype(np.int64)), tq)
 
 
-def _groups(ids: Sequence[str], labels: Sequence[int]) -> list[list[str]]:
+def groups_of(ids: Sequence[str], labels: Sequence[int]) -> list[list[str]]:
+    """The ids grouped by label, each group in the order of ``ids``, groups by first member."""
     groups: dict[int, list[str]] = {}
     for x, label in zip(ids, labels, strict=True):
         groups.setdefault(label, []).append(x)
@@ -219,6 +290,6 @@ def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np
         i, j, w = i[~loop], j[~loop], w[~loop]
     labels = _round_labels(len(ids), i, j, w, threshold)
     if labels is not None:
-        return _groups(ids, labels)
+        return groups_of(ids, labels)
     return average_link(ids, [(ids[a], ids[b], s) for a, b, s in zip(i.tolist(), j.tolist(), w.tolist(), strict=True)],
                         threshold)
