@@ -209,7 +209,7 @@ def test_reciprocal_rounds_widen_sums_that_outgrow_int32() -> None:
     assert max(len(g) for g in expected) >= 64
     assert linkage.cluster_graph(nodes, edges, 0.4) == expected
     i, j, w = linkage.edge_rows({x: k for k, x in enumerate(nodes)}, edges)
-    indptr, indices, sums = linkage.upper_graph(len(nodes), i, j, np.rint(w * 1e6).astype(np.int64))
+    _, indices, sums = linkage.upper_graph(len(nodes), i, j, np.rint(w * 1e6).astype(np.int64))
     assert sums.dtype == np.int32 and len(indices) == len({(a, b) for a, b, _ in edges}) < len(edges)  # listed twice: summed
 
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,16 @@ def test_seeds_and_ecbplus_match_local_at_any_partition_count(
     assert got["articles.jsonl"].count(b"\n") > 700
     assert got["stories.json"].count(b'"id"') > 50
     assert got["duplicates.json"] != b"[]\n"
+
+
+def test_settings_for_scale_match_local(spark: Any, local_corpus: dict[str, bytes], tmp_path: Path) -> None:
+    # The blocking settings a big corpus runs with: a pair must share two live keys, and a key
+    # filed under more than 40 articles pairs nobody (it binds on ECB+, where "friday" alone
+    # files 84).  Spark's group-by count and its purge give the local engine's stories.
+    cfg = replace(FAST, cluster=replace(FAST.cluster, min_shared_keys=2, max_block=40))
+    local = local_run(CORPUS, cfg, tmp_path)
+    assert local["stories.json"] != local_corpus["stories.json"]  # the settings do bind
+    assert_same(local, spark_run(spark, CORPUS, cfg, tmp_path, 3))
 
 
 def test_one_executor_from_the_command_line_matches_local(local_corpus: dict[str, bytes], tmp_path: Path) -> None:

@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Bag", "Columns", "columns_of", "concat_columns", "scored_graph", "scored_rows", "unpack"]
 
-# Rows per block of the candidate product: bounds its output (a row's co-keyed articles).
-_CANDIDATE_BLOCK = 20_000
+# Rows per block of the candidate product: bounds its output (a row's co-keyed articles; at a
+# million benchmark articles about 2,000 a row, some 20 bytes each while a block is read, so
+# about 200 MB a block, where 20,000 rows held about 800 MB).
+_CANDIDATE_BLOCK = 5_000
 # Pairs scored per batch: bounds the gathered rows (dense vectors in float64) to tens of MB.
 _BATCH = 20_000
 
@@ -243,8 +245,10 @@ class _Table:
         if cfg.terms and cols.terms is None:
             raise ValueError("the terms channel has a weight but the columns were built without terms")
         # See :meth:`_dense_dots`: stored vectors are float16 values; their norms must be at most 4.
-        norms = np.sqrt(np.square(cols.dense, dtype=np.float64).sum(axis=1)) if len(cols) else np.zeros(0)
-        self.exact_order_free = bool((norms <= 4.0).all())
+        # A few thousand rows at a time: the whole matrix in float64 would be 2 GB at a million.
+        self.exact_order_free = all(
+            bool((np.sqrt(np.square(cols.dense[lo : lo + _CANDIDATE_BLOCK], dtype=np.float64).sum(axis=1)) <= 4.0).all())
+            for lo in range(0, len(cols), _CANDIDATE_BLOCK))
 
     @staticmethod
     def _rowdot(m: Any, p: _Pairs) -> npt.NDArray[np.float64]:
@@ -374,6 +378,37 @@ def _joined(chunks: list[npt.NDArray[Any]], dtype: type[np.integer[Any]]) -> npt
     return out
 
 
+class _Gather:
+    """An int32 array appended to in many small pieces, held as a few large ones.
+
+    Small arrays live on the C heap, and glibc keeps most freed heap memory: the 7,000
+    batches of edges of a million articles, held as they come, left some 1.6 GB resident
+    after they were joined.  Pieces are joined a million entries at a time instead.  An
+    array that size is mapped on its own and given back when freed, and the small pieces
+    reuse the same few megabytes of heap.
+    """
+
+    def __init__(self) -> None:
+        self.big: list[npt.NDArray[np.int32]] = []
+        self.small: list[npt.NDArray[np.int32]] = []
+        self.count = 0
+
+    def add(self, a: npt.NDArray[Any]) -> None:
+        self.small.append(a.astype(np.int32))
+        self.count += len(a)
+        if self.count >= 1 << 20:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.small:
+            self.big.append(np.concatenate(self.small))
+        self.small, self.count = [], 0
+
+    def joined(self) -> npt.NDArray[np.int32]:
+        self._flush()
+        return _joined(self.big, np.int32)
+
+
 def scored_graph(cols: Columns, cfg: ClusterConfig) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
     """The edges of :func:`scored_rows` that lie inside a component of the edges at the
     threshold, as the upper triangle of the score matrix in CSR form ``(indptr, indices,
@@ -390,22 +425,19 @@ def scored_graph(cols: Columns, cfg: ClusterConfig) -> tuple[npt.NDArray[np.int6
     n = len(cols)
     tq = round(cfg.threshold * 1e6)
     counts = np.zeros(n + 1, dtype=np.int64)
-    cols_at: list[npt.NDArray[Any]] = []
-    sums_at: list[npt.NDArray[Any]] = []
-    strong_x: list[npt.NDArray[Any]] = []
-    strong_y: list[npt.NDArray[Any]] = []
+    cols_at, sums_at, strong_x, strong_y = _Gather(), _Gather(), _Gather(), _Gather()
     for x, y, v in scored_rows(cols, cfg):
         m = np.rint(v * 1e6).astype(np.int32)
         if len(x):
             counts[x[0] + 1 : x[-1] + 2] += np.bincount(x - x[0], minlength=int(x[-1] - x[0]) + 1)
-        cols_at.append(y.astype(np.int32))
-        sums_at.append(m)
+        cols_at.add(y)
+        sums_at.add(m)
         strong = m >= tq
-        strong_x.append(x[strong].astype(np.int32))
-        strong_y.append(y[strong].astype(np.int32))
+        strong_x.add(x[strong])
+        strong_y.add(y[strong])
     indptr = np.cumsum(counts)
-    indices, sums = _joined(cols_at, np.int32), _joined(sums_at, np.int32)
-    sx, sy = _joined(strong_x, np.int32), _joined(strong_y, np.int32)
+    indices, sums = cols_at.joined(), sums_at.joined()
+    sx, sy = strong_x.joined(), strong_y.joined()
     _, comp = connected_components(coo_matrix((np.ones(len(sx), dtype=np.int8), (sx, sy)), shape=(n, n)), directed=False)
     del sx, sy
     k = 0
