@@ -123,14 +123,18 @@ def upper_graph(n: int, i: npt.NDArray[np.integer[Any]], j: npt.NDArray[np.integ
         lo, hi, q = lo[keep], hi[keep], q[keep]
     m = coo_matrix((q.astype(np.int64), (lo.astype(np.int32), hi.astype(np.int32))), shape=(n, n)).tocsr()
     m.sum_duplicates()  # a pair listed twice: its scores add up
-    sums = m.data.astype(np.int32) if _fits32(m.data, 1) else m.data
+    sums = m.data.astype(np.int32) if _top(m.data) < 2**31 else m.data
     return m.indptr.astype(np.int64), m.indices.astype(np.int32, copy=False), sums
 
 
-def _fits32(q: npt.NDArray[Any], factor: int) -> bool:
-    """Whether sums of up to ``factor`` of the scores ``q`` fit int32."""
-    top = int(np.abs(q).max()) if len(q) else 0
-    return top * factor < 2**31
+def _top(q: npt.NDArray[Any]) -> int:
+    """The largest absolute score (0 for none)."""
+    return int(np.abs(q).max()) if len(q) else 0
+
+
+def _span_rows(indptr: npt.NDArray[np.int64], a: int, b: int) -> npt.NDArray[np.int64]:
+    """The row of each entry of rows ``a`` to ``b``."""
+    return np.repeat(np.arange(a, b), np.diff(indptr[a : b + 1]))
 
 
 def _spans(indptr: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
@@ -142,14 +146,13 @@ def _spans(indptr: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
 
 
 def _best(indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any], sums: npt.NDArray[Any],
-          size: npt.NDArray[np.int64], tq: int) -> npt.NDArray[np.int64]:
+          size: npt.NDArray[np.int64], tq: int, spans: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
     """Each cluster's best neighbour (index; -1: none at the threshold): the highest mean,
     ties to the smallest index, over the upper triangle read both ways, a span at a time."""
     m = len(size)
-    spans = _spans(indptr)
 
     def scan(a: int, b: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        rows = np.repeat(np.arange(a, b, dtype=indices.dtype), np.diff(indptr[a : b + 1]))
+        rows = _span_rows(indptr, a, b)
         cols = indices[indptr[a] : indptr[b]]
         s = sums[indptr[a] : indptr[b]]
         pair = size[rows] * size[cols]
@@ -197,10 +200,11 @@ def upper_labels(n: int, indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any
     lab = np.arange(n, dtype=np.int64)
     active = np.arange(n, dtype=np.int64)  # each cluster's smallest member, ascending
     size = np.ones(n, dtype=np.int64)
-    top = int(np.abs(sums).max()) if len(sums) else 0  # the largest single pair score
+    top = _top(sums)  # the largest single pair score
     while len(indices):
         m = len(active)
-        best = _best(indptr, indices, sums, size, tq)
+        spans = _spans(indptr)
+        best = _best(indptr, indices, sums, size, tq, spans)
         mine = np.arange(m)
         mutual = (best > mine) & (best[np.maximum(best, 0)] == mine)
         if not mutual.any():
@@ -220,8 +224,8 @@ def upper_labels(n: int, indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any
         hi = np.empty(nnz, dtype=np.int32)
         val = np.empty(nnz, dtype=dtype)
         k = 0
-        for a, b in _spans(indptr):
-            r = new[np.repeat(np.arange(a, b), np.diff(indptr[a : b + 1]))]
+        for a, b in spans:
+            r = new[_span_rows(indptr, a, b)]
             c = new[indices[indptr[a] : indptr[b]]]
             ok = (r >= 0) & (c >= 0) & (r != c)  # a merged pair's own sum is no longer an edge
             t = int(ok.sum())
@@ -285,9 +289,6 @@ def cluster_rows(ids: Sequence[str], i: npt.NDArray[np.int64], j: npt.NDArray[np
     scores that are not whole millionths (no scorer makes those; hand-made graphs can)."""
     if not len(ids):
         return []
-    loop = i == j
-    if loop.any():
-        i, j, w = i[~loop], j[~loop], w[~loop]
     labels = _round_labels(len(ids), i, j, w, threshold)
     if labels is not None:
         return groups_of(ids, labels)

@@ -366,18 +366,6 @@ def scored_rows(cols: Columns, cfg: ClusterConfig, pairs: tuple[npt.NDArray[np.i
             yield x[near[keep]], y[near[keep]], v[keep]
 
 
-def _joined(chunks: list[npt.NDArray[Any]], dtype: type[np.integer[Any]]) -> npt.NDArray[Any]:
-    """The chunks as one array, each chunk let go once copied: the joined array's pages are
-    written as the chunks' are freed, so joining holds little more than one copy."""
-    out = np.empty(sum(len(c) for c in chunks), dtype=dtype)
-    k = 0
-    while chunks:
-        c = chunks.pop(0)
-        out[k : k + len(c)] = c
-        k += len(c)
-    return out
-
-
 class _Gather:
     """An int32 array appended to in many small pieces, held as a few large ones.
 
@@ -394,7 +382,7 @@ class _Gather:
         self.count = 0
 
     def add(self, a: npt.NDArray[Any]) -> None:
-        self.small.append(a.astype(np.int32))
+        self.small.append(a.astype(np.int32, copy=False))
         self.count += len(a)
         if self.count >= 1 << 20:
             self._flush()
@@ -405,8 +393,16 @@ class _Gather:
         self.small, self.count = [], 0
 
     def joined(self) -> npt.NDArray[np.int32]:
+        """The whole array; each piece is let go once copied, so the joined array's pages are
+        written as the pieces' are freed and joining holds little more than one copy."""
         self._flush()
-        return _joined(self.big, np.int32)
+        out = np.empty(sum(len(c) for c in self.big), dtype=np.int32)
+        k = 0
+        while self.big:
+            c = self.big.pop(0)
+            out[k : k + len(c)] = c
+            k += len(c)
+        return out
 
 
 def scored_graph(cols: Columns, cfg: ClusterConfig) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
