@@ -9,11 +9,14 @@ Pure graph code over article ids; :mod:`.provenance` builds the edge costs from 
   found them again.  Copies do not put back what their source cut, so such a tree is the
   wrong one: two copies of one original hung one under the other (the lower one has the
   original's words that the upper one changed), or a copy of a copy hung under its sibling.
+  Given the sentences each copy carries from each other article, it also charges a copy that
+  drops its parent's own new wording more often than the parent's other words
+  (:func:`_forgotten`): that is a sibling of the parent, not its copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 __all__ = ["ancestors", "arborescence", "regraft", "tree_cost"]
 
@@ -70,14 +73,50 @@ def ancestors(parent: Mapping[str, str], x: str) -> list[str]:
 
 
 def tree_cost(tree: Mapping[str, str], edges: Edges, words: Mapping[str, frozenset[str]],
-              regain: float, root: str) -> float:
+              regain: float, root: str, forget: float = 0.0, carried: Carried | None = None) -> float:
     """Sum of the tree's edge costs, plus ``regain`` times the share of each article's words
-    that its parent lacks but an ancestor above the parent has (words found again)."""
-    return round(_cost(tree, sorted(tree), edges, words, regain, root, {}), 9)
+    that its parent lacks but an ancestor above the parent has (words found again), plus
+    ``forget`` times how much more of its parent's own new words it lacks than of the parent's
+    words at large (see :func:`_forgotten`)."""
+    return round(_cost(tree, sorted(tree), edges, words, regain, root, {}, forget, carried), 9)
+
+
+# Sentence pairs a child carries from a would-be parent: (the parent's sentence's words, the
+# child's sentence's words), for each edge (parent, child).
+Carried = Mapping[tuple[str, str], Sequence[tuple[frozenset[str], frozenset[str]]]]
+
+# A parent's new words (those no ancestor of it has) in the passages a child carries must
+# number this many before the share of them the child lacks says anything.
+_MIN_NEW = 3
+
+
+def _forgotten(pairs: Sequence[tuple[frozenset[str], frozenset[str]]], lineage: frozenset[str]) -> float:
+    """How much more of the words a parent brought in (has, its ancestors lack) a child lacks
+    than of the parent's other words, over the sentences the child carries from it.
+
+    A copy keeps its source's wording wherever it keeps the passage: a spinner rewriting a
+    copy leaves the first spinner's synonyms in place, so a copy of a copy carries its
+    parent's new words as often as its other words.  A sibling (another copy of the same
+    original) carries them only where its own spinner happened to pick the same synonym.
+    Counted within aligned sentences, so cut passages and condensed clauses lose new words
+    and old ones alike; only the excess counts.
+    """
+    new = old = new_lost = old_lost = 0
+    for mine, theirs in pairs:
+        mine = frozenset(w for w in mine if w.isalpha())
+        fresh = mine - lineage
+        new += len(fresh)
+        new_lost += len(fresh - theirs)
+        old += len(mine) - len(fresh)
+        old_lost += len((mine - fresh) - theirs)
+    if new < _MIN_NEW or not old:
+        return 0.0
+    return max(0.0, new_lost / new - old_lost / old)
 
 
 def _cost(tree: Mapping[str, str], nodes: list[str], edges: Edges, words: Mapping[str, frozenset[str]],
-          regain: float, root: str, above: dict[str, frozenset[str]]) -> float:
+          regain: float, root: str, above: dict[str, frozenset[str]], forget: float = 0.0,
+          carried: Carried | None = None) -> float:
     """The cost terms of ``nodes`` (each after its parent, or in any order with ``above``
     empty): ``above`` memoizes the words of each article's ancestors, root left out."""
 
@@ -93,6 +132,8 @@ def _cost(tree: Mapping[str, str], nodes: list[str], edges: Edges, words: Mappin
         total += edges[(p, c)]
         if regain and p != root and words[c]:
             total += regain * len((words[c] - words[p]) & lineage(p)) / len(words[c])
+        if carried and p != root and lineage(p):
+            total += forget * _forgotten(carried.get((p, c), ()), lineage(p))
     return total
 
 
@@ -103,7 +144,7 @@ _CANDIDATES = 8
 
 
 def regraft(tree: dict[str, str], edges: Edges, words: Mapping[str, frozenset[str]],
-            regain: float, root: str) -> dict[str, str]:
+            regain: float, root: str, forget: float = 0.0, carried: Carried | None = None) -> dict[str, str]:
     """``tree`` improved one move at a time under :func:`tree_cost`, until no move helps.
 
     A move hangs one article (with everything below it) under another article it has one of
@@ -132,21 +173,22 @@ def regraft(tree: dict[str, str], edges: Edges, words: Mapping[str, frozenset[st
                 below.extend(children.get(x, []))
             inside = set(below)
             memo: dict[str, frozenset[str]] = {}
-            now = _cost(tree, below, edges, words, regain, root, memo)
+            now = _cost(tree, below, edges, words, regain, root, memo, forget, carried)
             for q in into.get(c, []):
                 if q != tree[c] and q not in inside:
                     option = {**tree, c: q}
                     # Outside the subtree nothing changes: reuse their ancestors' words.
                     keep = {x: w for x, w in memo.items() if x not in inside}
-                    if _cost(option, below, edges, words, regain, root, keep) < now - 1e-9:
+                    if _cost(option, below, edges, words, regain, root, keep, forget, carried) < now - 1e-9:
                         tree, moved = option, True
                         break
             else:
                 top = next(x for x in sorted(tree) if tree[x] == root)
-                best = tree_cost(tree, edges, words, regain, root)
+                best = tree_cost(tree, edges, words, regain, root, forget, carried)
                 for q in sorted(inside & set(into.get(top, []))):
                     option = {**tree, c: root, top: q}
-                    if tree_cost(option, edges, words, regain, root) < best - 1e-9:
+                    if tree_cost(option, edges, words, regain, root, forget, carried) < best - 1e-9:
                         tree, moved = option, True
                         break
     return tree
+
