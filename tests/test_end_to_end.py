@@ -88,6 +88,26 @@ def test_a_second_run_adds_nothing(tmp_path: Path) -> None:
     assert _export(db, tmp_path / "two") == first
 
 
+def test_a_store_refuses_a_run_with_other_settings(tmp_path: Path) -> None:
+    """The store records the settings it was built with: a later run with another duplicate
+    threshold or without the parser is refused (exit 2, the differences named) and adds
+    nothing; the same settings go on adding; the web API's posts use the stored settings."""
+    db = tmp_path / "set.db"
+    seeds = sorted(str(p) for p in SEEDS.glob("00*.txt"))
+    unspun("run", *seeds[:3], "--db", str(db), "--no-semantic", "--no-parser", "--dup-threshold", "0.7", "-q")
+    for other in (["--no-semantic", "--no-parser", "--dup-threshold", "0.8"], ["--no-semantic", "--dup-threshold", "0.7"]):
+        refused = unspun("run", *seeds[3:], "--db", str(db), *other, "-q", check=False)
+        assert refused.returncode == 2, refused.stderr
+        assert "other settings" in refused.stderr
+        assert ("dedup.threshold: 0.7 in the store, 0.8 now" in refused.stderr) == ("0.8" in other)
+        assert ("parser: false in the store, true now" in refused.stderr) == ("--no-parser" not in other)
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
+    same = json.loads(unspun("run", *seeds[3:], "--db", str(db), "--no-semantic", "--no-parser",
+                             "--dup-threshold", "0.7", "--json").stdout)
+    assert same["new_articles"] == 2
+
+
 def test_input_order_does_not_change_the_export(corpus: dict[str, Path], reference: dict[str, bytes], tmp_path: Path) -> None:
     db = tmp_path / "rev.db"
     _run("ecb.jsonl", str(SEEDS), "--db", str(db), cwd=corpus["shuffled"].parent)

@@ -20,7 +20,7 @@ import pytest
 from conftest import DATA, SEEDS, unspun
 from unspun.engines.spark import SparkEngine, SparkOptions
 from unspun.export import export
-from unspun.pipeline import PipelineConfig, load_outputs, run
+from unspun.pipeline import PipelineConfig, load_outputs, run, settings_of
 from unspun.stages.cluster import ClusterConfig
 from unspun.storage import open_store
 
@@ -102,6 +102,10 @@ def test_one_executor_from_the_command_line_matches_local(local_corpus: dict[str
     proc = unspun("load", str(tmp_path / "one.db.spark"), "--db", str(tmp_path / "loaded.db"), "--quiet", "--json")
     assert '"new_articles": 777' in proc.stdout
     assert_same(local_corpus, exported(tmp_path / "loaded.db", tmp_path / "loaded-export"))
+    # ... and the store it was loaded into records the run's settings (the fast path), not the
+    # defaults, so later runs into it are held to them.
+    with open_store(str(tmp_path / "loaded.db")) as store:
+        assert store.settings() == settings_of(FAST)
     missing = unspun("load", str(tmp_path / "nothing"), "--db", str(tmp_path / "x.db"), check=False)
     assert missing.returncode == 2 and "no finished Spark run" in missing.stderr
 

@@ -138,6 +138,20 @@ def test_story_outputs_clear_the_dirty_mark(store: Store, processed: list) -> No
     assert store.story_outputs("s_1") == out
 
 
+def test_settings_first_write_wins_and_survive_reopening(factory: Factory) -> None:
+    s = factory()
+    assert s.settings() == {}
+    assert s.keep_settings({"dedup": '{"threshold": 0.8}', "parser": "true"}) == {
+        "dedup": '{"threshold": 0.8}', "parser": "true"}
+    # a second writer (another run starting at once) does not overwrite; new names are added
+    assert s.keep_settings({"dedup": '{"threshold": 0.5}', "semantic": "false"}) == {
+        "dedup": '{"threshold": 0.8}', "parser": "true", "semantic": "false"}
+    s.close()
+    s = factory()
+    assert s.settings()["dedup"] == '{"threshold": 0.8}'
+    s.close()
+
+
 def test_errors_are_kept_once(store: Store) -> None:
     e = InputError("e_1", "bad.txt", "ingest", "binary", "the file holds binary data")
     store.put_error(e)

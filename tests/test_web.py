@@ -235,3 +235,24 @@ def test_xss_probes_are_inert_in_the_browser(seeds_server: Server, browser: Brow
             assert "{{7*7}}{% raw %}" in text  # shown as typed, not evaluated as a template
     page.close()
     assert dialogs == []
+
+
+def test_posts_use_the_settings_the_store_was_built_with(tmp_path: Path) -> None:
+    """A store built by the fast path (no models): articles posted through the API are
+    processed the same way, not refused and not processed with other settings."""
+    db = tmp_path / "fast.db"
+    seeds = sorted(SEEDS.glob("00*.txt"))
+    fast = PipelineConfig(semantic=False, parser=False)
+    with open_store(str(db)) as store:
+        run([str(p) for p in seeds[:4]], store, fast)
+        before = store.settings()
+    s = Server(db, TOKEN)
+    try:
+        text = seeds[4].read_text(encoding="utf-8")
+        status, summary = s.post("/api/v1/articles", {"articles": [{"text": text, "id": "posted-1"}]}, TOKEN)
+        assert status == 200 and summary["new_articles"] == 1, summary
+    finally:
+        s.stop()
+    with open_store(str(db)) as store:
+        assert store.settings() == before and json.loads(before["parser"]) is False
+        assert store.article_count() == 5

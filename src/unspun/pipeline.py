@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .engines import BatchEngine, LocalEngine
+from .errors import ConfigError
 from .models import sentence_encoder
 from .records import (
     Article,
@@ -41,12 +42,12 @@ from .records import (
     from_json,
 )
 from .stages import cluster, dedup, ingest, provenance
-from .steps import PipelineConfig, process_article, story_outputs
+from .steps import PipelineConfig, config_from_settings, process_article, settings_of, story_outputs
 from .storage.base import ArticleIndex, Store, outputs_from_json
 
 __all__ = [
-    "PipelineConfig", "Progress", "RunSummary", "load_outputs", "outlet_profiles", "process_article", "resign_stale", "run",
-    "run_items", "update_stories",
+    "PipelineConfig", "Progress", "RunSummary", "check_settings", "config_from_settings", "load_outputs", "outlet_profiles",
+    "process_article", "resign_stale", "run", "run_items", "settings_of", "stored_config", "update_stories",
 ]
 
 
@@ -91,6 +92,36 @@ class RunSummary:
             "stories": self.stories, "stories_updated": self.stories_updated, "seconds": round(self.seconds, 2),
             "store": self.store,
         }
+
+
+def check_settings(store: Store, cfg: PipelineConfig) -> None:
+    """Refuse a run whose settings differ from those the store was built with.
+
+    Articles already stored keep the features, duplicate links and story outputs the old
+    settings gave; new ones under other settings would be compared on other terms, and the
+    store would silently mix the two.  The first run records its settings.
+    """
+    mine = settings_of(cfg)
+    stored = store.keep_settings(mine)
+    changed = []
+    for name in sorted(mine):
+        if name in stored and stored[name] != mine[name]:
+            changed += _differences(name, json.loads(stored[name]), json.loads(mine[name]))
+    if changed:
+        raise ConfigError(f"{store.location} was built with other settings ({'; '.join(changed[:8])}); "
+                          "run with the same settings, or into a new store")
+
+
+def stored_config(store: Store, base: PipelineConfig | None = None) -> PipelineConfig:
+    """``base`` (defaults if None) with the settings ``store`` was built with, where it has
+    any: what a caller that does not choose settings itself (the web API) should run with."""
+    return config_from_settings(store.settings(), base)
+
+
+def _differences(name: str, old: object, new: object) -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [d for k in sorted(old.keys() | new.keys()) for d in _differences(f"{name}.{k}", old.get(k), new.get(k))]
+    return [] if old == new else [f"{name}: {json.dumps(old)} in the store, {json.dumps(new)} now"]
 
 
 def resign_stale(store: Store, cfg: PipelineConfig) -> int:
@@ -224,6 +255,7 @@ def run(
     """
     cfg = cfg or PipelineConfig()
     if isinstance(engine, BatchEngine):
+        check_settings(store, cfg)  # before the cluster job, not after it
         return load_outputs(engine.run(paths, cfg).work_dir, store, cfg, progress)
     return run_items(ingest.iter_inputs(paths, cfg.ingest), store, cfg, progress, engine)
 
@@ -241,6 +273,7 @@ def run_items(
     huge input never sits in memory whole and a kill loses at most the article in hand.
     """
     cfg = cfg or PipelineConfig()
+    check_settings(store, cfg)
     engine = engine or LocalEngine()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
@@ -304,7 +337,12 @@ def load_outputs(work_dir: str, store: Store, cfg: PipelineConfig | None = None,
     as pending articles and groups them here, incrementally, as a local run adding them would.
     Every write is idempotent, so a load killed part-way is finished by loading again.
     """
-    cfg = cfg or PipelineConfig()
+    if cfg is None:
+        # `unspun load`: the settings the Spark run recorded, so the store is told the truth.
+        from .engines.spark import run_settings
+
+        cfg = config_from_settings(run_settings(work_dir))
+    check_settings(store, cfg)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     summary = RunSummary(store=store.location)

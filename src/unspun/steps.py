@@ -10,8 +10,10 @@ results are the same byte for byte.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from typing import Any
 
 from .models import Encoder, sentence_encoder
 from .nlp import entities, parser
@@ -20,7 +22,7 @@ from .stages import brief as brief_stage
 from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
 from .storage.base import ArticleIndex, StoryOutputs
 
-__all__ = ["PipelineConfig", "group_component", "process_article", "story_outputs"]
+__all__ = ["PipelineConfig", "config_from_settings", "group_component", "process_article", "settings_of", "story_outputs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +95,40 @@ def story_outputs(
     checks = crosscheck.crosscheck_story(story.id, arts, list(found), dup_of, cfg.crosscheck)
     brief = brief_stage.make_brief(story, arts, list(found), checks, derivations, signals, story_links, cfg.brief)
     return StoryOutputs(tuple(derivations), tuple(signals), tuple(checks), brief)
+
+
+def settings_of(cfg: PipelineConfig) -> dict[str, str]:
+    """The settings that shape what a run stores, as the store records them: the models used,
+    and every stage's configuration but ingest's (which only decides what is read)."""
+    out = {"semantic": json.dumps(cfg.semantic), "parser": json.dumps(cfg.parser)}
+    for name in ("dedup", "cluster", "provenance", "crosscheck", "brief"):
+        out[name] = json.dumps(asdict(getattr(cfg, name)), sort_keys=True)
+    return out
+
+
+def config_from_settings(settings: Mapping[str, str], base: PipelineConfig | None = None) -> PipelineConfig:
+    """``base`` (defaults if None) with the recorded ``settings`` (see :func:`settings_of`)."""
+    cfg = base or PipelineConfig()
+    changes: dict[str, Any] = {}
+    for name in ("semantic", "parser"):
+        if name in settings:
+            changes[name] = bool(json.loads(settings[name]))
+    for name in ("dedup", "cluster", "provenance", "crosscheck", "brief"):
+        if name in settings:
+            changes[name] = _rebuild(getattr(cfg, name), json.loads(settings[name]))
+    return replace(cfg, **changes)
+
+
+def _rebuild(current: Any, data: dict[str, Any]) -> Any:
+    """``current`` (a config dataclass) with the values of ``data``, its JSON form."""
+    changes = {}
+    for f in fields(current):
+        if f.name not in data:
+            continue
+        value, now = data[f.name], getattr(current, f.name)
+        if is_dataclass(now) and isinstance(value, dict):
+            value = _rebuild(now, value)
+        elif isinstance(now, tuple) and isinstance(value, list):
+            value = tuple(value)
+        changes[f.name] = value
+    return replace(current, **changes)

@@ -35,10 +35,10 @@ from .. import __version__
 from ..errors import ConfigError
 from ..records import InputError
 from ..stages import ingest
-from ..steps import PipelineConfig
+from ..steps import PipelineConfig, settings_of
 from . import spark_tasks as tasks
 
-__all__ = ["STEPS", "SparkEngine", "SparkOptions", "SparkResult", "finished"]
+__all__ = ["STEPS", "SparkEngine", "SparkOptions", "SparkResult", "finished", "run_settings"]
 
 STEPS = ("ingested", "articles", "pairs", "edges", "components", "stories")
 
@@ -82,6 +82,16 @@ def finished(work_dir: str) -> bool:
     """Whether ``work_dir`` holds a Spark run whose last step finished (so it can be loaded)."""
     fs, p = _fs(f"{work_dir.rstrip('/')}/_done/{STEPS[-1]}.json")
     return bool(fs.exists(p))
+
+
+def run_settings(work_dir: str) -> dict[str, str]:
+    """The settings a finished Spark run in ``work_dir`` was made with (see
+    :func:`~unspun.steps.settings_of`); empty for a run that did not record them."""
+    fs, p = _fs(f"{work_dir.rstrip('/')}/_done/{STEPS[-1]}.json")
+    if not fs.exists(p):
+        return {}
+    with fs.open(p, "r") as fh:
+        return {str(k): str(v) for k, v in json.load(fh).get("settings", {}).items()}
 
 
 class SparkEngine:
@@ -131,11 +141,11 @@ class SparkEngine:
             mark = json.load(fh)
         return dict(mark["counts"]) if mark.get("fingerprint") == fingerprint else None
 
-    def _finish(self, step: str, fingerprint: str, counts: dict[str, int]) -> None:
+    def _finish(self, step: str, fingerprint: str, counts: dict[str, int], settings: dict[str, str]) -> None:
         fs, p = _fs(self._marker(step))
         fs.makedirs(p.rsplit("/", 1)[0], exist_ok=True)
         with fs.open(p, "w") as fh:
-            json.dump({"fingerprint": fingerprint, "counts": counts}, fh, sort_keys=True)
+            json.dump({"fingerprint": fingerprint, "counts": counts, "settings": settings}, fh, sort_keys=True)
 
     @staticmethod
     def fingerprint(entries: Sequence[Path | str | object], cfg: PipelineConfig) -> str:
@@ -170,7 +180,7 @@ class SparkEngine:
             counts = self._done(step, fp)
             if counts is None:
                 counts = steps[step]()
-                self._finish(step, fp, counts)
+                self._finish(step, fp, counts, settings_of(cfg))
                 result.ran.append(step)
             else:
                 result.skipped.append(step)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -256,3 +256,12 @@ class Store(ABC):
     # --- runs
     @abstractmethod
     def record_run(self, started_at: str, finished_at: str, summary: str) -> None: ...
+
+    @abstractmethod
+    def settings(self) -> dict[str, str]:
+        """The settings the store's results were computed with, by name (empty if none yet)."""
+
+    @abstractmethod
+    def keep_settings(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Record the ``values`` the store has no value for yet; return all stored settings.
+        Two runs starting at once both record theirs: the first write of a name wins."""

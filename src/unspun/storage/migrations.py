@@ -130,11 +130,19 @@ MIGRATIONS: list[str] = [
                coalesce((SELECT group_concat(json_extract(x.value, '$.text'), ' ') FROM json_each(o.data, '$.brief.summary') x), '')
         FROM story_outputs o WHERE o.data IS NOT NULL;
     """,
+    # 4: the settings a store's results were computed with (see pipeline.check_settings).
+    # Stores made before this version record the settings of their next run.
+    """
+    CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# PostgreSQL: the same tables and columns as SQLite's version 3, so the queries are shared.
+# PostgreSQL: the same tables and columns as SQLite's, so the queries are shared.
 # Keys and sort columns use the "C" collation -- byte order, like SQLite's -- so ordering and
 # keyset paging do not change with the server's locale.  Numbers that must round-trip exactly
 # are DOUBLE PRECISION (PostgreSQL's REAL is 4 bytes).  Search is a tsvector of the folded
@@ -237,6 +245,13 @@ POSTGRES_MIGRATIONS: list[str] = [
         doc TSVECTOR NOT NULL
     );
     CREATE INDEX story_search_doc ON story_search USING GIN (doc);
+    """,
+    # 2: the settings a store's results were computed with (SQLite's version 4).
+    """
+    CREATE TABLE settings (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        value TEXT NOT NULL
+    );
     """,
 ]
 

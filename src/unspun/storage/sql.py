@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -345,3 +345,10 @@ class SQLStore(Store):
             self._exec("INSERT INTO runs(started_at, finished_at, summary) VALUES (?,?,?)",
                        (started_at, finished_at, summary))
 
+    def settings(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._exec("SELECT name, value FROM settings ORDER BY name").fetchall()}
+
+    def keep_settings(self, values: Mapping[str, str]) -> dict[str, str]:
+        with self._tx():
+            self._many("INSERT INTO settings(name, value) VALUES (?,?) ON CONFLICT DO NOTHING", sorted(values.items()))
+        return self.settings()
