@@ -108,6 +108,24 @@ def test_a_store_refuses_a_run_with_other_settings(tmp_path: Path) -> None:
     assert same["new_articles"] == 2
 
 
+def test_story_settings_from_the_command_line(tmp_path: Path) -> None:
+    """The clustering settings reach the stories: at the default bar the five seeds are one
+    story; with a bar no pair of them reaches, each is its own.  Out-of-range values exit 2."""
+    def stories(db: Path, *opts: str) -> list[list[str]]:
+        unspun("run", str(SEEDS), "--db", str(db), "--no-semantic", "--no-parser", *opts, "-q")
+        return [s["articles"] for s in json.loads(unspun("stories", "--db", str(db), "--json").stdout)]
+
+    assert [len(s) for s in stories(tmp_path / "a.db")] == [5]
+    assert sorted(len(s) for s in stories(tmp_path / "b.db", "--story-threshold", "0.99", "--max-block", "50",
+                                          "--min-shared-keys", "2")) == [1] * 5
+    with sqlite3.connect(tmp_path / "b.db") as con:
+        cluster = json.loads(con.execute("SELECT value FROM settings WHERE name='cluster'").fetchone()[0])
+    assert (cluster["threshold"], cluster["max_block"], cluster["min_shared_keys"]) == (0.99, 50, 2)
+    for bad in (["--story-threshold", "0"], ["--min-shared-keys", "0"], ["--max-block", "1"], ["--dup-threshold", "1.5"]):
+        proc = unspun("run", str(SEEDS), "--db", str(tmp_path / "c.db"), *bad, check=False)
+        assert proc.returncode == 2 and "must be" in proc.stderr, (bad, proc.stderr)
+
+
 def test_input_order_does_not_change_the_export(corpus: dict[str, Path], reference: dict[str, bytes], tmp_path: Path) -> None:
     db = tmp_path / "rev.db"
     _run("ecb.jsonl", str(SEEDS), "--db", str(db), cwd=corpus["shuffled"].parent)

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .. import __version__
@@ -23,6 +24,7 @@ from ..export import FORMATS, export, story_export
 from ..pipeline import PipelineConfig, Progress, RunSummary, load_outputs, outlet_profiles, run
 from ..records import RECORD_TYPES, dumps, json_schema, to_json
 from ..render import brief_html, brief_markdown
+from ..stages.cluster import ClusterConfig
 from ..stages.dedup import DedupConfig
 from ..stages.ingest import DEFAULT_MAX_BYTES, FetchOptions, IngestOptions, is_remote, is_url
 from ..storage import Store, open_store
@@ -81,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
                         "and time")
     p.add_argument("--no-parser", action="store_true",
                    help="skip spaCy: faster; quotes from quotation marks and cue patterns only, no entity channel")
+    stories = p.add_argument_group("stories (defaults tuned on ECB+ topics 1-25; see ClusterConfig)")
+    stories.add_argument("--story-threshold", type=float, default=ClusterConfig().threshold, metavar="SCORE",
+                         help="mean pair score at which stories stop merging, 0-1 (default: %(default)s); higher "
+                              "gives smaller, tighter stories")
+    stories.add_argument("--min-shared-keys", type=int, default=ClusterConfig().min_shared_keys, metavar="N",
+                         help="rare words two articles must share to be compared (default: %(default)s); 2 cuts the "
+                              "work of a large corpus several times, at some recall")
+    stories.add_argument("--max-block", type=int, default=ClusterConfig().max_block, metavar="N",
+                         help="a word shared by more articles than this pairs nobody (default: %(default)s)")
     eng = p.add_argument_group("engine")
     eng.add_argument("--engine", choices=("local", "spark"), default="local",
                      help="local: this process (default); spark: PySpark, results identical to local")
@@ -209,7 +220,15 @@ def _cmd_run(a: argparse.Namespace) -> int:
                          max_bytes=a.max_bytes, respect_robots=not a.ignore_robots)
     ingest = IngestOptions(max_bytes=a.max_bytes, columns=_columns(a.columns), fetch=fetch,
                            follow_feed_links=a.follow_links)
-    cfg = PipelineConfig(ingest=ingest, dedup=DedupConfig(threshold=a.dup_threshold),
+    if not 0.0 < a.dup_threshold <= 1.0:
+        raise ConfigError("--dup-threshold must be in (0, 1]")
+    if not 0.0 < a.story_threshold <= 1.0:
+        raise ConfigError("--story-threshold must be in (0, 1]")
+    if a.min_shared_keys < 1 or a.max_block < 2:
+        raise ConfigError("--min-shared-keys must be at least 1 and --max-block at least 2")
+    stories = replace(ClusterConfig(), threshold=a.story_threshold, min_shared_keys=a.min_shared_keys,
+                      max_block=a.max_block)
+    cfg = PipelineConfig(ingest=ingest, dedup=DedupConfig(threshold=a.dup_threshold), cluster=stories,
                          semantic=not a.no_semantic, parser=not a.no_parser)
     engine = _spark_engine(a) if a.engine == "spark" else None
     with open_store(a.db) as store:
