@@ -135,27 +135,40 @@ def test_spin_is_read_from_word_rarity_on_real_articles() -> None:
     assert called >= 45 and reversed_ == 0, (called, reversed_)
 
 
-def test_a_copy_is_not_hung_under_a_sibling_that_changed_its_words(encoder: Encoder) -> None:
-    """Two copies of one original: the second keeps words of the original that the first one
-    changed, so it cannot come from the first.  The cost of words found again
-    (copytree.regraft) puts it back under the original; without it the second is hung under
-    its sibling."""
-    story = next(s for s in ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl", topics={8})
-                 if s.name == "ecbplus/8ecbplus")
-    case = next(c for c in story.cases if c.article.source.endswith("8_8ecbplus.xml~copy1.txt"))
-    sibling = next(c for c in story.cases if c.article.source.endswith("8_8ecbplus.xml~copy0.txt"))
+def _parents_with_and_without(encoder: Encoder, topic: int, copy_file: str, sibling_file: str,
+                              weight: str) -> tuple[str | None, str | None, str | None, str]:
+    """For the copy ``copy_file`` of ECB+ story ``ecbplus/{topic}ecbplus``: the parent traced as
+    things are and with provenance's cost ``weight`` at 0, its true parent, and the id of its
+    sibling ``sibling_file`` (a copy of the same original)."""
+    story = next(s for s in ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl", topics={topic})
+                 if s.name == f"ecbplus/{topic}ecbplus")
+    case = next(c for c in story.cases if c.article.source.endswith(copy_file))
+    sibling = next(c for c in story.cases if c.article.source.endswith(sibling_file))
     assert case.parent == sibling.parent
 
     def parent_of_copy() -> str | None:
         derivations, _ = provenance.trace_story([c.article for c in story.cases], None, encoder)
         return next((d.origin_id for d in derivations if d.relation == "derived" and d.copy_id == case.article.id), None)
 
-    assert parent_of_copy() == case.parent
+    with_cost = parent_of_copy()
+    saved = getattr(provenance, weight)
     try:
-        provenance._REGAIN_COST, saved = 0.0, provenance._REGAIN_COST
-        assert parent_of_copy() == sibling.article.id  # the error the regain cost corrects
+        setattr(provenance, weight, 0.0)
+        without = parent_of_copy()
     finally:
-        provenance._REGAIN_COST = saved
+        setattr(provenance, weight, saved)
+    return with_cost, without, case.parent, sibling.article.id
+
+
+def test_a_copy_is_not_hung_under_a_sibling_that_changed_its_words(encoder: Encoder) -> None:
+    """Two copies of one original: the second keeps words of the original that the first one
+    changed, so it cannot come from the first.  The cost of words found again
+    (copytree.regraft) puts it back under the original; without it the second is hung under
+    its sibling."""
+    got, without, truth, sibling = _parents_with_and_without(
+        encoder, 8, "8_8ecbplus.xml~copy1.txt", "8_8ecbplus.xml~copy0.txt", "_REGAIN_COST")
+    assert got == truth
+    assert without == sibling  # the error the regain cost corrects
 
 
 def test_a_copy_that_drops_its_siblings_new_words_is_not_its_copy(encoder: Encoder) -> None:
@@ -163,22 +176,10 @@ def test_a_copy_that_drops_its_siblings_new_words_is_not_its_copy(encoder: Encod
     sentences but not the synonyms the first brought in, more often than the first's other
     words.  The forgetting cost (copytree._forgotten) puts it back under the original; without
     it the second is hung under its sibling."""
-    story = next(s for s in ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl", topics={13})
-                 if s.name == "ecbplus/13ecbplus")
-    case = next(c for c in story.cases if c.article.source.endswith("13_14ecbplus.xml~copy0.txt"))
-    sibling = next(c for c in story.cases if c.article.source.endswith("13_14ecbplus.xml~copy1.txt"))
-    assert case.parent == sibling.parent
-
-    def parent_of_copy() -> str | None:
-        derivations, _ = provenance.trace_story([c.article for c in story.cases], None, encoder)
-        return next((d.origin_id for d in derivations if d.relation == "derived" and d.copy_id == case.article.id), None)
-
-    assert parent_of_copy() == case.parent
-    try:
-        provenance._FORGET_COST, saved = 0.0, provenance._FORGET_COST
-        assert parent_of_copy() == sibling.article.id  # the error the forgetting cost corrects
-    finally:
-        provenance._FORGET_COST = saved
+    got, without, truth, sibling = _parents_with_and_without(
+        encoder, 13, "13_14ecbplus.xml~copy0.txt", "13_14ecbplus.xml~copy1.txt", "_FORGET_COST")
+    assert got == truth
+    assert without == sibling  # the error the forgetting cost corrects
 
 
 def test_forgotten_counts_only_the_excess_over_the_parents_other_words() -> None:

@@ -97,11 +97,15 @@ def story_outputs(
     return StoryOutputs(tuple(derivations), tuple(signals), tuple(checks), brief)
 
 
+# The stage configurations a store records (ingest's only decides what is read).
+_STAGE_SETTINGS = ("dedup", "cluster", "provenance", "crosscheck", "brief")
+
+
 def settings_of(cfg: PipelineConfig) -> dict[str, str]:
     """The settings that shape what a run stores, as the store records them: the models used,
     and every stage's configuration but ingest's (which only decides what is read)."""
     out = {"semantic": json.dumps(cfg.semantic), "parser": json.dumps(cfg.parser)}
-    for name in ("dedup", "cluster", "provenance", "crosscheck", "brief"):
+    for name in _STAGE_SETTINGS:
         out[name] = json.dumps(asdict(getattr(cfg, name)), sort_keys=True)
     return out
 
@@ -113,7 +117,7 @@ def config_from_settings(settings: Mapping[str, str], base: PipelineConfig | Non
     for name in ("semantic", "parser"):
         if name in settings:
             changes[name] = bool(json.loads(settings[name]))
-    for name in ("dedup", "cluster", "provenance", "crosscheck", "brief"):
+    for name in _STAGE_SETTINGS:
         if name in settings:
             changes[name] = _rebuild(getattr(cfg, name), json.loads(settings[name]))
     return replace(cfg, **changes)

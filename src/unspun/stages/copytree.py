@@ -82,7 +82,8 @@ def tree_cost(tree: Mapping[str, str], edges: Edges, words: Mapping[str, frozens
 
 
 # Sentence pairs a child carries from a would-be parent: (the parent's sentence's words, the
-# child's sentence's words), for each edge (parent, child).
+# child's sentence's words), for each edge (parent, child).  Figures are best left out of the
+# parent's side: copies change them again, so a figure a child lacks says nothing.
 Carried = Mapping[tuple[str, str], Sequence[tuple[frozenset[str], frozenset[str]]]]
 
 # A parent's new words (those no ancestor of it has) in the passages a child carries must
@@ -103,7 +104,6 @@ def _forgotten(pairs: Sequence[tuple[frozenset[str], frozenset[str]]], lineage: 
     """
     new = old = new_lost = old_lost = 0
     for mine, theirs in pairs:
-        mine = frozenset(w for w in mine if w.isalpha())
         fresh = mine - lineage
         new += len(fresh)
         new_lost += len(fresh - theirs)
@@ -191,4 +191,3 @@ def regraft(tree: dict[str, str], edges: Edges, words: Mapping[str, frozenset[st
                         tree, moved = option, True
                         break
     return tree
-

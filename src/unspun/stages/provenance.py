@@ -332,9 +332,9 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
     copy sits under the copy whose new wording it carries, two copies of one original each
     under the original whose full text they both cut.  The tree is then improved move by move
     (:func:`.copytree.regraft`) under costs no single edge carries: words a copy found again
-    (its parent lacks them, an ancestor has them) and its parent's new words it dropped.
-    The original is the tree's root; ties
-    go to the article with the most direction evidence in its favour over all its links.
+    (its parent lacks them, an ancestor has them) and its parent's new words it dropped.  The
+    original is the tree's root; ties go to the article with the most direction evidence in
+    its favour over all its links.
     Each article derives from its tree parent, unless it quotes words the parent lacks: then
     the two share an origin.  Links between articles that are not ancestor and descendant
     (copies of one origin) are reported as shared origins.
@@ -362,13 +362,15 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
             # One root per family: entering from outside costs more than any tree inside.
             edges[(_ROOT, i)] = round(1e6 - _EVIDENCE_COST * originality[i] / 2, 9)
         by_key = {frozenset((p.a.id, p.b.id)): p for p in family}
-        # The sentence pairs each article carries from each other one, for the forgetting cost.
+        # The sentence pairs each article carries from each other one, for the forgetting
+        # cost; figures left out of the source's words once here, not at every cost summed.
         carried: dict[tuple[str, str], list[tuple[frozenset[str], frozenset[str]]]] = {}
         if _FORGET_COST:
             for p in family:
                 for al in (p.ab, p.ba):  # al.a carries these sentences of al.b
                     carried[(al.b.article_id, al.a.article_id)] = [
-                        (al.b.sentences[m.j].terms, al.a.sentences[m.i].terms) for m in al.matches]
+                        (frozenset(w for w in al.b.sentences[m.j].terms if w.isalpha()), al.a.sentences[m.i].terms)
+                        for m in al.matches]
         parent: dict[str, str] = {}
         tree = regraft(arborescence(edges, _ROOT), edges, terms, _REGAIN_COST, _ROOT, _FORGET_COST, carried)
         for cid, pid in sorted(tree.items()):

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import NotFoundError
 from ..export import article_export
-from ..pipeline import PipelineConfig, run_items, stored_config
+from ..pipeline import run_items, stored_config
 from ..records import Article, InputError, to_json
 from ..stages.ingest import DEFAULT_MAX_BYTES, IngestOptions
 from ..stages.ingest.tabular import articles_from_records
@@ -207,7 +207,7 @@ async def _run_in_thread(stores: StoreLocal, records: list[Any]) -> dict[str, An
             store = stores.get()
             # The settings the store was built with (say, by `unspun run --no-semantic`), so
             # articles posted here are compared on the same terms as those already stored.
-            summary = run_items(items, store, stored_config(store, PipelineConfig()))
+            summary = run_items(items, store, stored_config(store))
         out = summary.as_dict()
         out["ids"] = sorted(a.id for a in items if isinstance(a, Article))
         return out
