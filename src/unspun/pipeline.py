@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from typing import Protocol
 
 from .engines import BatchEngine, LocalEngine
 from .errors import ConfigError
+from .grouping import group_pending, resign_stale
 from .models import sentence_encoder
 from .records import (
     Article,
@@ -41,7 +41,7 @@ from .records import (
     dumps,
     from_json,
 )
-from .stages import cluster, dedup, ingest, provenance
+from .stages import ingest, provenance
 from .steps import PipelineConfig, config_from_settings, process_article, settings_of, story_outputs
 from .storage.base import ArticleIndex, Store, outputs_from_json
 
@@ -122,106 +122,6 @@ def _differences(name: str, old: object, new: object) -> list[str]:
     if isinstance(old, dict) and isinstance(new, dict):
         return [d for k in sorted(old.keys() | new.keys()) for d in _differences(f"{name}.{k}", old.get(k), new.get(k))]
     return [] if old == new else [f"{name}: {json.dumps(old)} in the store, {json.dumps(new)} now"]
-
-
-def resign_stale(store: Store, cfg: PipelineConfig) -> int:
-    """Re-sign articles stored with an older MinHash scheme, so new articles meet them in the
-    LSH index again (their band keys would never match).  Returns how many were re-signed."""
-    bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
-    stale = store.ids_with_band_scheme_other_than(dedup.BAND_SCHEME)
-    for aid in stale:
-        article = store.get_article(aid)
-        if article is not None:
-            sig = dedup.signature(article, cfg.dedup)
-            store.replace_signature(aid, sig, dedup.band_keys(sig, bands, rows))
-    return len(stale)
-
-
-def _group_pending(store: Store, cfg: PipelineConfig) -> int:
-    """Dedup and cluster the pending articles against the store, recomputing only the
-    connected components they touch (see stages/cluster for why that equals a full run)."""
-    pending = store.pending_ids()
-    if not pending:
-        return 0
-    resign_stale(store, cfg)
-    mine = store.story_features(pending)
-    filed = Counter(k for pid in pending if pid in mine for k in mine[pid].keys)
-    counts = store.story_key_counts(sorted(filed))  # the pending articles are filed already
-    live = cluster.live_keys(counts, cfg.cluster)
-    pairs: dict[tuple[str, str], tuple[str, str, str, float]] = {}
-    candidates: set[tuple[str, str]] = set()
-    for pid in pending:
-        idx = store.index(pid)
-        if idx is None:
-            continue
-        for other in store.ids_with_exact_key(idx.exact_key):
-            if other != pid:
-                key = (min(pid, other), max(pid, other))
-                pairs[key] = (*key, "exact", 1.0)
-        for other in store.ids_with_band_keys(idx.band_keys):
-            key = (min(pid, other), max(pid, other))
-            if other == pid or key in pairs:
-                continue
-            oidx = store.index(other)
-            sim = dedup.jaccard_estimate(idx.signature, oidx.signature) if oidx else 0.0
-            if sim >= cfg.dedup.threshold:
-                pairs[key] = (*key, "near", round(sim, 4))
-        for other in store.ids_with_story_keys([k for k in mine[pid].keys if k in live]):
-            if other != pid:
-                candidates.add((min(pid, other), max(pid, other)))
-    # Keys this batch pushed past the block limit: the stored edges only they made go.
-    crossed = sorted(k for k in filed if k not in live and counts[k] - filed[k] <= cfg.cluster.max_block)
-    known_pairs = store.duplicate_pairs()
-    dropped = _purged_edges(store, crossed, set(pending), {(a, b) for a, b, _, _ in known_pairs}, cfg)
-    feats = store.story_features({x for pair in candidates for x in pair})
-    if cfg.cluster.min_shared_keys > 1:  # a pair's shared keys are keys of a pending article: all in `live`'s reach
-        candidates = {(a, b) for a, b in candidates if a in feats and b in feats
-                      and len(set(feats[a].keys) & set(feats[b].keys) & live) >= cfg.cluster.min_shared_keys}
-    scored = {(a, b): (a, b, s) for a, b, s in cluster.edges_for(sorted(candidates), feats, cfg.cluster)}
-    # A duplicate is always in its canonical's story, whatever its story score.
-    for a, b, _, _ in pairs.values():
-        scored[(a, b)] = (a, b, 1.0)
-    new_edges = sorted(scored.values())
-    # Everything a pending article can share a story with: its component through stored and
-    # new edges at or above the merge threshold (clusters never span two such components, see
-    # cluster.cluster_edges), with every edge of those articles so each mean is whole.  A
-    # dropped edge may split a story, so every member of a story it touched starts there too.
-    stored = store.stories()
-    ends = {x for pair in dropped for x in pair}
-    touched: set[str] = set(pending) | {m for st in stored if ends.intersection(st.article_ids) for m in st.article_ids}
-    frontier = set(touched)
-    edges: set[tuple[str, str, float]] = set(new_edges)
-    while frontier:
-        found = [e for e in store.edges_touching(frontier) if (e[0], e[1]) not in dropped]
-        found += [e for e in new_edges if e[0] in frontier or e[1] in frontier]
-        edges.update(found)
-        frontier = {x for a, b, s in found if s >= cfg.cluster.threshold for x in (a, b)} - touched
-        touched |= frontier
-    groups = cluster.cluster_edges(sorted(touched), sorted(edges), cfg.cluster)
-    kept = [s for s in stored if not touched.intersection(s.article_ids)]
-    stories = kept + cluster.make_stories(groups, store.articles(touched))
-    all_pairs = known_pairs + list(pairs.values())
-    links = dedup.duplicate_links(store.articles({x for p in all_pairs for x in p[:2]}), all_pairs)
-    store.commit_grouping(pending, sorted(pairs.values()), new_edges, sorted(stories, key=lambda s: s.id), links,
-                          sorted(dropped))
-    return len(pending)
-
-
-def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], dups: set[tuple[str, str]],
-                  cfg: PipelineConfig) -> set[tuple[str, str]]:
-    """Stored edges between articles of the ``crossed`` keys' blocks that no duplicate pair
-    supports and that share fewer than ``min_shared_keys`` live keys now: a run over the
-    grown corpus would never score them."""
-    if not crossed:
-        return set()
-    old = set(store.ids_with_story_keys(crossed)) - pending  # at most max_block per key
-    among = [(a, b) for a, b, _ in store.edges_touching(old) if a in old and b in old]
-    if not among:
-        return set()
-    feats = store.story_features(old)
-    shared = {p: set(feats[p[0]].keys) & set(feats[p[1]].keys) for p in among if p[0] in feats and p[1] in feats}
-    live = cluster.live_keys(store.story_key_counts(sorted({k for keys in shared.values() for k in keys})), cfg.cluster)
-    return {p for p, keys in shared.items() if p not in dups and len(keys & live) < cfg.cluster.min_shared_keys}
 
 
 def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory = _no_progress) -> int:
@@ -305,7 +205,7 @@ def run_items(
     # Another run writing into the same store groups its articles before or after this one,
     # never at the same time: each grouping reads every story and writes them all back.
     with store.exclusive():
-        _group_pending(store, cfg)
+        group_pending(store, cfg)
         summary.stories_updated = update_stories(store, cfg, progress)
         summary.stories = len(store.stories())
         summary.duplicates = len(store.duplicate_links())
@@ -390,7 +290,7 @@ def load_outputs(work_dir: str, store: Store, cfg: PipelineConfig | None = None,
                 store.put_story_outputs(sid, outputs_from_json(data))
             summary.stories_updated = len(rows["outputs"])
         else:
-            _group_pending(store, cfg)
+            group_pending(store, cfg)
             summary.stories_updated = update_stories(store, cfg, progress)
         summary.stories = len(store.stories())
         summary.duplicates = len(store.duplicate_links())

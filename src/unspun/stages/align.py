@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from ..models import Encoder, Vectors
 from ..records import Article
 from ..textutil import STOPWORDS, body_sentences, words
 
-__all__ = ["AlignConfig", "Alignment", "Doc", "Match", "Sentence", "align", "containment", "content_terms", "prepare", "sentence_similarity",
+__all__ = ["AlignConfig", "Alignment", "Doc", "Match", "Sentence", "align", "containment", "content_terms", "gram_rows", "prepare", "sentence_similarity",
            "trigrams"]
 
 
@@ -122,8 +123,47 @@ def containment(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> f
     return len(a & b) / small if small else 0.0
 
 
-def sentence_similarity(a: Doc, b: Doc) -> tuple[np.ndarray, np.ndarray]:
-    """Lexical and semantic similarity of every sentence of ``a`` with every sentence of ``b``."""
+def gram_rows(docs: Iterable[Doc]) -> dict[str, Any]:
+    """Each doc's sentence-by-trigram incidence matrix (CSR) over one vocabulary, for
+    :func:`sentence_similarity` over many pairs of these docs: the trigrams are indexed once
+    per doc instead of once per pair."""
+    from scipy.sparse import csr_matrix
+
+    vocab: dict[str, int] = {}
+    out = {}
+    for d in docs:
+        cols = [vocab.setdefault(g, len(vocab)) for x in d.sentences for g in sorted(x.grams)]
+        indptr = np.concatenate([[0], np.cumsum([len(x.grams) for x in d.sentences], dtype=np.int64)])
+        out[d.article_id] = (cols, indptr)
+    n = max(len(vocab), 1)
+    return {k: csr_matrix((np.ones(len(c), dtype=np.int32), np.array(c, dtype=np.int64), ptr), shape=(len(ptr) - 1, n))
+            for k, (c, ptr) in out.items()}
+
+
+def _lexical_rows(a: Doc, b: Doc, ma: Any, mb: Any) -> np.ndarray:
+    hits = (ma @ mb.T).tocoo()
+    size_a = np.array([len(x.grams) for x in a.sentences], dtype=np.int64)
+    size_b = np.array([len(x.grams) for x in b.sentences], dtype=np.int64)
+    lex = np.zeros((len(a.sentences), len(b.sentences)), dtype=np.float32)
+    lex[hits.row, hits.col] = hits.data.astype(np.float64) / np.minimum(size_a[hits.row], size_b[hits.col])
+    return lex
+
+
+def sentence_similarity(a: Doc, b: Doc, rows: tuple[Any, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lexical and semantic similarity of every sentence of ``a`` with every sentence of ``b``;
+    ``rows``: the two docs' matrices from :func:`gram_rows` (the same figures, sooner)."""
+    if rows is not None:
+        lex = _lexical_rows(a, b, *rows)
+    else:
+        lex = _lexical_loop(a, b)
+    if a.vectors is not None and b.vectors is not None and len(a.sentences) and len(b.sentences):
+        sem = np.round(a.vectors @ b.vectors.T, 4)
+    else:
+        sem = np.zeros_like(lex)
+    return lex, sem
+
+
+def _lexical_loop(a: Doc, b: Doc) -> np.ndarray:
     lex = np.zeros((len(a.sentences), len(b.sentences)), dtype=np.float32)
     b_index: dict[str, list[int]] = {}
     for j, sb in enumerate(b.sentences):
@@ -136,11 +176,7 @@ def sentence_similarity(a: Doc, b: Doc) -> tuple[np.ndarray, np.ndarray]:
                 hits[j] = hits.get(j, 0) + 1
         for j, n in hits.items():
             lex[i, j] = n / min(len(sa.grams), len(b.sentences[j].grams))
-    if a.vectors is not None and b.vectors is not None and len(a.sentences) and len(b.sentences):
-        sem = np.round(a.vectors @ b.vectors.T, 4)
-    else:
-        sem = np.zeros_like(lex)
-    return lex, sem
+    return lex
 
 
 def _longest_increasing(seq: Sequence[int]) -> int:
@@ -161,14 +197,15 @@ def align(a: Doc, b: Doc, cfg: AlignConfig | None = None,
     lex, sem = sims if sims is not None else sentence_similarity(a, b)
     matches: list[Match] = []
     carried = 0
+    # Which cells can match at all, found over the whole matrix at once (in float64, as the
+    # per-cell test reads them); the loop then visits only those.
+    lex_ok = lex.astype(np.float64) >= cfg.lexical
+    sem_ok = (sem.astype(np.float64) >= cfg.semantic) & ~lex_ok
     for i, sa in enumerate(a.sentences):
         best: Match | None = None
-        for j in range(len(b.sentences)):
+        for j in np.flatnonzero(lex_ok[i] | sem_ok[i]).tolist():
             lx, sm = float(lex[i, j]), float(sem[i, j])
-            ok = lx >= cfg.lexical
-            if not ok and sm >= cfg.semantic:
-                ok = containment(sa.terms, b.sentences[j].terms) >= cfg.semantic_terms
-            if not ok:
+            if not lex_ok[i, j] and containment(sa.terms, b.sentences[j].terms) < cfg.semantic_terms:
                 continue
             score = max(lx, sm)
             if best is None or score > best.score:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -314,7 +315,14 @@ def crosscheck_story(
     # statement would read as an altered quote.
     quotes = [f for f in facts if f.kind == "quote" and f.direct is not False and len(words(f.text)) >= 3]
 
+    bags = {f.id: Counter(words(f.text)) for f in quotes}
+
     def quote_link(a: Fact, b: Fact) -> float | None:
+        # The words the two quotes share (as multisets) bound what the alignment can match:
+        # most pairs in a story are different quotes, and this spares them difflib.
+        shortest = min(bags[a.id].total(), bags[b.id].total())
+        if not shortest or sum((bags[a.id] & bags[b.id]).values()) / shortest < cfg.quote_overlap:
+            return None
         overlap = quote_diff(a.text, b.text)[0]
         return overlap if overlap >= cfg.quote_overlap else None
 

@@ -28,12 +28,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from ..dates import to_date
 from ..models import Encoder
 from ..records import AlignedPair, Article, Derivation, OutletProfile, Signal, Span
 from ..textutil import STOPWORDS, fold, words
-from .align import AlignConfig, Alignment, Doc, align, prepare, sentence_similarity
+from .align import AlignConfig, Alignment, Doc, align, gram_rows, prepare, sentence_similarity
 from .clean import METADATA_REASONS
 from .cluster import table_language, word_zipf
 from .copytree import ancestors, arborescence, regraft
@@ -251,8 +252,8 @@ def _carries(al: Alignment, cfg: ProvenanceConfig) -> bool:
 
 
 def _pair(a: Article, b: Article, da: Doc, db: Doc, cfg: ProvenanceConfig,
-          signals: Mapping[str, set[str]]) -> _Pair | None:
-    lex, sem = sentence_similarity(da, db)
+          signals: Mapping[str, set[str]], rows: tuple[Any, Any] | None = None) -> _Pair | None:
+    lex, sem = sentence_similarity(da, db, rows)
     ab = align(da, db, cfg.align, (lex, sem))
     ba = align(db, da, cfg.align, (lex.T, sem.T))
     if not any(_carries(x, cfg) for x in (ab, ba)):
@@ -490,10 +491,11 @@ def trace_story(articles: Sequence[Article], cfg: ProvenanceConfig | None = None
     for s in signals:
         kinds.setdefault(s.article_id, set()).add(s.kind)
     docs = {a.id: prepare(a, encoder, cfg.align) for a in arts}  # once per article, not per pair
+    rows = gram_rows(docs.values())
     links = []
     for i, a in enumerate(arts):
         for b in arts[i + 1 :]:
-            p = _pair(a, b, docs[a.id], docs[b.id], cfg, kinds)
+            p = _pair(a, b, docs[a.id], docs[b.id], cfg, kinds, (rows[a.id], rows[b.id]))
             if p is not None:
                 links.append(p)
     derivations = _resolve(links)

@@ -186,6 +186,23 @@ class Store(ABC):
         """Stored clustering edges with either end in ``ids``, sorted."""
 
     @abstractmethod
+    def feature_page(self, after: str, limit: int) -> list[tuple[str, StoryFeatures]]:
+        """Up to ``limit`` indexed articles' story features with ids above ``after``, in id
+        order: the whole corpus a page at a time, never all of it as records at once."""
+
+    @abstractmethod
+    def exact_key_groups(self) -> list[list[str]]:
+        """Ids of the articles that share a normalized-text hash, one sorted list a hash."""
+
+    @abstractmethod
+    def band_sharing_pairs(self) -> list[tuple[str, str]]:
+        """Pairs ``(a, b)``, ``a < b``, that share an LSH band key, each once, sorted."""
+
+    @abstractmethod
+    def signatures(self, ids: Iterable[str]) -> dict[str, tuple[int, ...]]:
+        """The MinHash signatures of these articles."""
+
+    @abstractmethod
     def duplicate_pairs(self) -> list[tuple[str, str, str, float]]: ...
 
     @abstractmethod
@@ -200,10 +217,12 @@ class Store(ABC):
         stories: Sequence[Story],
         links: Sequence[DuplicateLink],
         dropped_edges: Sequence[tuple[str, str]] = (),
+        replace: bool = False,
     ) -> list[str]:
         """In one transaction: add pairs and edges, remove ``dropped_edges``, replace stories
         and duplicate links, clear ``done`` from pending, and mark new or changed stories
-        dirty.  Returns those ids."""
+        dirty.  Returns those ids.  With ``replace`` the pairs and edges given are all there
+        are: the stored ones go first (a regrouping of the whole corpus)."""
 
     # --- stories
     @abstractmethod

@@ -188,6 +188,28 @@ class SQLStore(Store):
         rows += self._chunked("SELECT a, b, score FROM edges WHERE b IN (?)", ids)
         return sorted({(r[0], r[1], float(r[2])) for r in rows})
 
+    def feature_page(self, after: str, limit: int) -> list[tuple[str, StoryFeatures]]:
+        rows = self._exec("SELECT article_id, features FROM article_index WHERE article_id > ? "
+                          "ORDER BY article_id LIMIT ?", (after, limit)).fetchall()
+        return [(r[0], from_json(StoryFeatures, json.loads(r[1]))) for r in rows]
+
+    def exact_key_groups(self) -> list[list[str]]:
+        rows = self._exec("SELECT exact_key, id FROM articles WHERE exact_key IN "
+                          "(SELECT exact_key FROM articles GROUP BY exact_key HAVING COUNT(*) > 1)").fetchall()
+        groups: dict[str, list[str]] = {}
+        for key, aid in sorted(rows):
+            groups.setdefault(key, []).append(aid)
+        return [groups[k] for k in sorted(groups)]
+
+    def band_sharing_pairs(self) -> list[tuple[str, str]]:
+        rows = self._exec("SELECT DISTINCT x.article_id, y.article_id FROM lsh_bands x JOIN lsh_bands y "
+                          "ON y.band_key = x.band_key AND y.article_id > x.article_id").fetchall()
+        return sorted((r[0], r[1]) for r in rows)
+
+    def signatures(self, ids: Iterable[str]) -> dict[str, tuple[int, ...]]:
+        rows = self._chunked("SELECT article_id, signature FROM article_index WHERE article_id IN (?)", ids)
+        return {r[0]: tuple(json.loads(r[1])) for r in rows}
+
     def duplicate_pairs(self) -> list[tuple[str, str, str, float]]:
         return sorted((r[0], r[1], r[2], float(r[3])) for r in self._exec(
             "SELECT a, b, kind, similarity FROM duplicate_pairs").fetchall())
@@ -203,8 +225,12 @@ class SQLStore(Store):
         stories: Sequence[Story],
         links: Sequence[DuplicateLink],
         dropped_edges: Sequence[tuple[str, str]] = (),
+        replace: bool = False,
     ) -> list[str]:
         with self._tx():
+            if replace:
+                self._exec("DELETE FROM edges")
+                self._exec("DELETE FROM duplicate_pairs")
             self._many("DELETE FROM edges WHERE a=? AND b=?", list(dropped_edges))
             self._many("INSERT INTO duplicate_pairs(a, b, kind, similarity) VALUES (?,?,?,?) "
                        "ON CONFLICT(a, b) DO UPDATE SET kind=excluded.kind, similarity=excluded.similarity", new_pairs)
