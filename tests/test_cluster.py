@@ -254,19 +254,30 @@ def test_blocking_keys_and_channels_degrade_without_models() -> None:
 
 def test_growing_store_ends_as_one_full_run(tmp_path: Path) -> None:
     """Three batches in a shuffled order, through the real pipeline and a SQLite file, give the
-    stories a single run over everything gives."""
+    stories, edges and duplicates a single run over everything gives: the first batch and the
+    single run take the whole-corpus path, the later batches (under half the store) the
+    incremental one.  Two exact copies make sure duplicates cross from one path to the other."""
     arts = [a for _, a in _ecb({3, 12})][:36]
+    copies = [replace(a, id=a.id + "-copy", source=a.source + "#copy") for a in (arts[2], arts[30])]
+    arts += copies
     cfg = PipelineConfig(semantic=False)  # keeps the test fast; the dense channel is pure per article
+
+    def state(store: SQLiteStore) -> tuple[object, ...]:
+        return (sorted(s.article_ids for s in store.stories()), store.edges(), store.duplicate_pairs(),
+                store.duplicate_links())
+
     with SQLiteStore(tmp_path / "full.db") as full:
         run_items(arts, full, cfg)
-        expected = sorted(s.article_ids for s in full.stories())
+        expected = state(full)
     shuffled = arts[:]
     random.Random(7).shuffle(shuffled)
     with SQLiteStore(tmp_path / "grown.db") as grown:
         for batch in (shuffled[:20], shuffled[20:30], shuffled[30:]):
             run_items(batch, grown, cfg)
-        assert sorted(s.article_ids for s in grown.stories()) == expected
-    assert 1 < len(expected) < len(arts) / 2
+        assert state(grown) == expected
+    stories, edges, pairs, _ = expected
+    assert isinstance(stories, list) and 1 < len(stories) < len(arts) / 2 and edges
+    assert {(a, b) for a, b, kind, _ in pairs if kind == "exact"} >= {tuple(sorted((c.id, c.id[:-5]))) for c in copies}
 
 
 @pytest.fixture(scope="module")
@@ -387,9 +398,9 @@ def test_a_growing_store_drops_the_edges_of_keys_that_outgrow_the_block_limit(tm
     shuffled = arts[:]
     random.Random(11).shuffle(shuffled)
     with SQLiteStore(tmp_path / "grown.db") as grown:
-        run_items(shuffled[:12], grown, cfg)
+        run_items(shuffled[:18], grown, cfg)  # the whole-corpus path
         early = grown.edges()
-        for batch in (shuffled[12:24], shuffled[24:]):
+        for batch in (shuffled[18:27], shuffled[27:]):  # under half the store each: the incremental path
             run_items(batch, grown, cfg)
         assert set(early) - set(grown.edges())  # some edge made early was dropped later
         assert (sorted(s.article_ids for s in grown.stories()), grown.edges()) == expected

@@ -19,7 +19,7 @@ from itertools import combinations
 import numpy as np
 import numpy.typing as npt
 
-from .records import Story
+from .records import DuplicateLink, Story
 from .stages import cluster, dedup, linkage, scoring
 from .steps import PipelineConfig
 from .storage.base import Store
@@ -103,22 +103,45 @@ def _group_some(store: Store, cfg: PipelineConfig, pending: list[str]) -> int:
     stored = store.stories()
     ends = {x for pair in dropped for x in pair}
     touched: set[str] = set(pending) | {m for st in stored if ends.intersection(st.article_ids) for m in st.article_ids}
+    threshold = cfg.cluster.threshold
+    strong_new = [(a, b) for a, b, s in new_edges if s >= threshold]
     frontier = set(touched)
-    edges: set[tuple[str, str, float]] = set(new_edges)
-    while frontier:
-        found = [e for e in store.edges_touching(frontier) if (e[0], e[1]) not in dropped]
-        found += [e for e in new_edges if e[0] in frontier or e[1] in frontier]
-        edges.update(found)
-        frontier = {x for a, b, s in found if s >= cfg.cluster.threshold for x in (a, b)} - touched
+    while frontier:  # only the edges at the threshold spread the component
+        found = [(a, b) for a, b, _ in store.edges_touching(frontier, at_least=threshold) if (a, b) not in dropped]
+        found += [(a, b) for a, b in strong_new if a in frontier or b in frontier]
+        frontier = {x for pair in found for x in pair} - touched
         touched |= frontier
+    edges = [e for e in store.edges_touching(touched) if e[0] in touched and e[1] in touched and (e[0], e[1]) not in dropped]
+    edges += [e for e in new_edges if e[0] in touched and e[1] in touched]
     groups = cluster.cluster_edges(sorted(touched), sorted(edges), cfg.cluster)
     kept = [s for s in stored if not touched.intersection(s.article_ids)]
-    stories = kept + cluster.make_stories(groups, store.articles(touched))
-    all_pairs = known_pairs + list(pairs.values())
-    links = dedup.duplicate_links(store.articles({x for p in all_pairs for x in p[:2]}), all_pairs)
+    # A regrouped story with the same members is the stored story: only new ones need their
+    # articles (titles, dates) read.
+    same = {s.article_ids: s for s in stored if touched.issuperset(s.article_ids)}
+    fresh = [g for g in groups if tuple(g) not in same]
+    stories = (kept + [same[tuple(g)] for g in groups if tuple(g) in same]
+               + cluster.make_stories(fresh, store.articles(x for g in fresh for x in g)))
+    links = _relinked(store, known_pairs, list(pairs.values()))
     store.commit_grouping(pending, sorted(pairs.values()), new_edges, sorted(stories, key=lambda s: s.id), links,
                           sorted(dropped))
     return len(pending)
+
+
+def _relinked(store: Store, known: list[tuple[str, str, str, float]], new: list[tuple[str, str, str, float]],
+              ) -> list[DuplicateLink]:
+    """The duplicate links after ``new`` pairs join the ``known`` ones: a group of duplicates
+    the new pairs reach gets its canonical chosen again, every other keeps its stored links
+    (a group's links depend on its own pairs and members only)."""
+    every = known + new
+    hit = {x for p in new for x in p[:2]}
+    redo: set[str] = set()
+    if hit:
+        for members in linkage.components({x for p in every for x in p[:2]}, [(p[0], p[1]) for p in every]):
+            if hit.intersection(members):
+                redo.update(members)
+    kept = [link for link in store.duplicate_links() if link.article_id not in redo]
+    fresh = dedup.duplicate_links(store.articles(redo), [p for p in every if p[0] in redo])
+    return sorted(kept + fresh, key=lambda link: link.article_id)
 
 
 def _purged_edges(store: Store, crossed: Sequence[str], pending: set[str], dups: set[tuple[str, str]],

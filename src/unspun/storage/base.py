@@ -182,8 +182,9 @@ class Store(ABC):
     def story_features(self, ids: Iterable[str]) -> dict[str, StoryFeatures]: ...
 
     @abstractmethod
-    def edges_touching(self, ids: Iterable[str]) -> list[tuple[str, str, float]]:
-        """Stored clustering edges with either end in ``ids``, sorted."""
+    def edges_touching(self, ids: Iterable[str], at_least: float | None = None) -> list[tuple[str, str, float]]:
+        """Stored clustering edges with either end in ``ids`` (and a score of at least
+        ``at_least``, if given), sorted."""
 
     @abstractmethod
     def feature_page(self, after: str, limit: int) -> list[tuple[str, StoryFeatures]]:

@@ -182,10 +182,11 @@ class SQLStore(Store):
         rows = self._chunked("SELECT article_id, features FROM article_index WHERE article_id IN (?)", ids)
         return {r[0]: from_json(StoryFeatures, json.loads(r[1])) for r in sorted(rows)}
 
-    def edges_touching(self, ids: Iterable[str]) -> list[tuple[str, str, float]]:
+    def edges_touching(self, ids: Iterable[str], at_least: float | None = None) -> list[tuple[str, str, float]]:
         ids = list(ids)
-        rows = self._chunked("SELECT a, b, score FROM edges WHERE a IN (?)", ids)
-        rows += self._chunked("SELECT a, b, score FROM edges WHERE b IN (?)", ids)
+        floor = "" if at_least is None else f" AND score >= {float(at_least)!r}"
+        rows = self._chunked(f"SELECT a, b, score FROM edges WHERE a IN (?){floor}", ids)
+        rows += self._chunked(f"SELECT a, b, score FROM edges WHERE b IN (?){floor}", ids)
         return sorted({(r[0], r[1], float(r[2])) for r in rows})
 
     def feature_page(self, after: str, limit: int) -> list[tuple[str, StoryFeatures]]:
