@@ -124,6 +124,33 @@ def test_story_key_counts_and_dropped_edges(store: Store, processed: list) -> No
     assert store.edges_touching([ids[1]]) == [(ids[1], ids[2], 0.7)]
 
 
+def test_whole_corpus_reads_and_a_replacing_grouping(store: Store, processed: list) -> None:
+    """What the whole-corpus grouping reads (features a page at a time, shared hashes, band
+    sharers, signatures) and its commit, which replaces every pair and edge."""
+    (art, facts, index), (other, ofacts, oindex) = processed[0], processed[1]
+    twin = replace(art, id=art.id + "-twin")  # the same text under another id
+    rows = [(art, facts, index), (other, ofacts, replace(oindex, band_keys=(*oindex.band_keys, index.band_keys[0]))),
+            (twin, [], index)]
+    for a, f, i in rows:
+        store.add_article(a, f, i)
+    ids = sorted(a.id for a, _, _ in rows)
+    pages, after = [], ""
+    while page := store.feature_page(after, 2):
+        pages.append(page)
+        after = page[-1][0]
+    assert [len(p) for p in pages] == [2, 1] and [x for p in pages for x, _ in p] == ids
+    assert dict(x for p in pages for x in p) == {a.id: i.features for a, _, i in rows}
+    assert store.exact_key_groups() == [sorted([art.id, twin.id])]
+    every_band = sorted({(min(x, y), max(x, y)) for x, y in [(art.id, twin.id), (art.id, other.id), (other.id, twin.id)]})
+    assert store.band_sharing_pairs() == every_band
+    assert store.signatures([other.id, "a_missing"]) == {other.id: oindex.signature}
+    store.commit_grouping(ids, [(ids[0], ids[1], "near", 0.9)], [(ids[0], ids[1], 0.5), (ids[0], ids[2], 0.3)], [], [])
+    assert store.edges_touching([ids[0]], at_least=0.4) == [(ids[0], ids[1], 0.5)]
+    assert store.edges_touching([ids[2]], at_least=0.3) == [(ids[0], ids[2], 0.3)]
+    store.commit_grouping([], [(ids[1], ids[2], "exact", 1.0)], [(ids[1], ids[2], 1.0)], [], [], replace=True)
+    assert store.edges() == [(ids[1], ids[2], 1.0)] and store.duplicate_pairs() == [(ids[1], ids[2], "exact", 1.0)]
+
+
 def test_story_outputs_clear_the_dirty_mark(store: Store, processed: list) -> None:
     from unspun.stages.brief import make_brief
 
