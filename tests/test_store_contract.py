@@ -292,6 +292,24 @@ def test_listing_search_paging_and_story_pages(store: Store, processed: list) ->
         a.id for a, _, _ in processed if a.outlet == outlet)
 
 
+def test_a_story_rewritten_or_gone_leaves_one_search_entry_or_none(store: Store, processed: list) -> None:
+    """A story's search entry is replaced when its outputs are written again (a growing store
+    rewrites touched stories) and goes with the story."""
+    stories = _published(store, processed)
+    found = {s.id: store.story_outputs(s.id) for s in stories}
+    hit = next(sid for sid, out in found.items() if out is not None and "vucic" in words(out.brief.headline + " " + " ".join(
+        x.text for x in out.brief.summary)))
+    before = [x.story_id for x in store.list_stories(StoryFilter(text="vucic"), None, 10)]
+    assert hit in before
+    store.put_story_outputs(hit, found[hit])  # type: ignore[arg-type]
+    assert [x.story_id for x in store.list_stories(StoryFilter(text="vucic"), None, 10)] == before
+    entries = "SELECT story_id FROM " + ("story_fts" if isinstance(store, SQLiteStore) else "story_search")
+    assert sorted(r[0] for r in store._exec(entries).fetchall()) == sorted(found)  # one entry a story
+    store.commit_grouping([], [], [], [s for s in stories if s.id != hit], [])
+    assert [x.story_id for x in store.list_stories(StoryFilter(text="vucic"), None, 10)] == [x for x in before if x != hit]
+    assert sorted(r[0] for r in store._exec(entries).fetchall()) == sorted(x for x in found if x != hit)
+
+
 def test_numbers_and_text_round_trip_exactly(store: Store, processed: list) -> None:
     art, facts, index = processed[0]
     store.add_article(art, facts, index)

@@ -64,25 +64,30 @@ def _group_some(store: Store, cfg: PipelineConfig, pending: list[str]) -> int:
     live = cluster.live_keys(counts, cfg.cluster)
     pairs: dict[tuple[str, str], tuple[str, str, str, float]] = {}
     candidates: set[tuple[str, str]] = set()
+    banded: dict[str, list[str]] = {}
+    sigs: dict[str, tuple[int, ...]] = {}
     for pid in pending:
         idx = store.index(pid)
         if idx is None:
             continue
+        sigs[pid] = idx.signature
         for other in store.ids_with_exact_key(idx.exact_key):
             if other != pid:
                 key = (min(pid, other), max(pid, other))
                 pairs[key] = (*key, "exact", 1.0)
-        for other in store.ids_with_band_keys(idx.band_keys):
-            key = (min(pid, other), max(pid, other))
-            if other == pid or key in pairs:
-                continue
-            oidx = store.index(other)
-            sim = dedup.jaccard_estimate(idx.signature, oidx.signature) if oidx else 0.0
-            if sim >= cfg.dedup.threshold:
-                pairs[key] = (*key, "near", round(sim, 4))
+        banded[pid] = [other for other in store.ids_with_band_keys(idx.band_keys) if other != pid]
         for other in store.ids_with_story_keys([k for k in mine[pid].keys if k in live]):
             if other != pid:
                 candidates.add((min(pid, other), max(pid, other)))
+    # Band sharers' signatures in one read (an exact pair needs no estimate).
+    sigs |= store.signatures({o for pid, others in banded.items() for o in others} - sigs.keys())
+    for pid, others in banded.items():
+        for other in others:
+            key = (min(pid, other), max(pid, other))
+            if key not in pairs:
+                sim = dedup.jaccard_estimate(sigs[pid], sigs[other]) if other in sigs else 0.0
+                if sim >= cfg.dedup.threshold:
+                    pairs[key] = (*key, "near", round(sim, 4))
     # Keys this batch pushed past the block limit: the stored edges only they made go.
     crossed = sorted(k for k in filed if k not in live and counts[k] - filed[k] <= cfg.cluster.max_block)
     known_pairs = store.duplicate_pairs()

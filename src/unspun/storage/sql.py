@@ -54,6 +54,9 @@ class SQLStore(Store):
     @abstractmethod
     def _put_fts(self, story_id: str, headline: str, body: str) -> None: ...
 
+    def _drop_fts(self, story_ids: Sequence[str]) -> None:
+        self._many(f"DELETE FROM {self._FTS_TABLE} WHERE story_id=?", [(sid,) for sid in story_ids])
+
     @abstractmethod
     def _brief_json(self) -> str:
         """An expression for the brief inside ``o.data``, as JSON text."""
@@ -242,8 +245,9 @@ class SQLStore(Store):
             changed = sorted(sid for sid, members in new.items() if old.get(sid) != members)
             gone = sorted(sid for sid in old if sid not in new)
             self._many("DELETE FROM stories WHERE id=?", [(sid,) for sid in gone])
-            for table in ("story_outputs", "story_listing", "story_outlets", self._FTS_TABLE):
+            for table in ("story_outputs", "story_listing", "story_outlets"):
                 self._many(f"DELETE FROM {table} WHERE story_id=?", [(sid,) for sid in gone])
+            self._drop_fts(gone)
             self._many("INSERT INTO stories(id, members, data) VALUES (?,?,?) "
                        "ON CONFLICT(id) DO UPDATE SET members=excluded.members, data=excluded.data",
                        [(s.id, new[s.id], dumps(s)) for s in stories if s.id in changed])

@@ -80,8 +80,17 @@ class SQLiteStore(SQLStore):
         return "l.story_id IN (SELECT story_id FROM story_fts WHERE story_fts MATCH ?)", fts_query(text)
 
     def _put_fts(self, story_id: str, headline: str, body: str) -> None:
-        self._exec("DELETE FROM story_fts WHERE story_id=?", (story_id,))
-        self._exec("INSERT INTO story_fts(story_id, headline, body) VALUES (?,?,?)", (story_id, headline, body))
+        self._drop_fts([story_id])
+        cur = self._exec("INSERT INTO story_fts(story_id, headline, body) VALUES (?,?,?)", (story_id, headline, body))
+        self._exec("INSERT INTO story_fts_rows(story_id, fts_rowid) VALUES (?,?)", (story_id, cur.lastrowid))
+
+    def _drop_fts(self, story_ids: Sequence[str]) -> None:
+        # By row number (see migration 5): FTS5 cannot look its UNINDEXED story id up.
+        for sid in story_ids:
+            row = self._exec("SELECT fts_rowid FROM story_fts_rows WHERE story_id=?", (sid,)).fetchone()
+            if row is not None:
+                self._exec("DELETE FROM story_fts WHERE rowid=?", (row[0],))
+                self._exec("DELETE FROM story_fts_rows WHERE story_id=?", (sid,))
 
     def _brief_json(self) -> str:
         return "json_extract(o.data, '$.brief')"
