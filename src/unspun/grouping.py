@@ -84,10 +84,8 @@ def _group_some(store: Store, cfg: PipelineConfig, pending: list[str]) -> int:
     for pid, others in banded.items():
         for other in others:
             key = (min(pid, other), max(pid, other))
-            if key not in pairs:
-                sim = dedup.jaccard_estimate(sigs[pid], sigs[other]) if other in sigs else 0.0
-                if sim >= cfg.dedup.threshold:
-                    pairs[key] = (*key, "near", round(sim, 4))
+            if key not in pairs and (near := _near_pair(key, sigs, cfg)):
+                pairs[key] = near
     # Keys this batch pushed past the block limit: the stored edges only they made go.
     crossed = sorted(k for k in filed if k not in live and counts[k] - filed[k] <= cfg.cluster.max_block)
     known_pairs = store.duplicate_pairs()
@@ -176,13 +174,20 @@ def _corpus_columns(store: Store, cfg: PipelineConfig) -> scoring.Columns | None
 
 def _all_duplicate_pairs(store: Store, cfg: PipelineConfig) -> dict[tuple[str, str], tuple[str, str, str, float]]:
     pairs = {(a, b): (a, b, "exact", 1.0) for group in store.exact_key_groups() for a, b in combinations(group, 2)}
-    near = [p for p in store.band_sharing_pairs() if p not in pairs]
-    sigs = store.signatures({x for p in near for x in p})
-    for a, b in near:
-        sim = dedup.jaccard_estimate(sigs[a], sigs[b]) if a in sigs and b in sigs else 0.0
-        if sim >= cfg.dedup.threshold:
-            pairs[(a, b)] = (a, b, "near", round(sim, 4))
+    banded = [p for p in store.band_sharing_pairs() if p not in pairs]
+    sigs = store.signatures({x for p in banded for x in p})
+    for key in banded:
+        if near := _near_pair(key, sigs, cfg):
+            pairs[key] = near
     return pairs
+
+
+def _near_pair(key: tuple[str, str], sigs: dict[str, tuple[int, ...]], cfg: PipelineConfig,
+               ) -> tuple[str, str, str, float] | None:
+    """Two band sharers as a near-duplicate pair, if their MinHash estimate reaches the threshold."""
+    a, b = key
+    sim = dedup.jaccard_estimate(sigs[a], sigs[b]) if a in sigs and b in sigs else 0.0
+    return (a, b, "near", round(sim, 4)) if sim >= cfg.dedup.threshold else None
 
 
 def _all_edges(cols: scoring.Columns, ids: Sequence[str], dups: Sequence[tuple[str, str]], cfg: PipelineConfig,
@@ -222,10 +227,9 @@ def _group_all(store: Store, cfg: PipelineConfig, pending: list[str]) -> int:
     groups = linkage.cluster_rows(ids, i, j, w, cfg.cluster.threshold)
     stories: list[Story] = []
     chunk: list[list[str]] = []
-    for g in [*groups, []]:
-        if g:
-            chunk.append(g)
-        if chunk and (not g or sum(map(len, chunk)) >= _PAGE):
+    for k, g in enumerate(groups):  # a page of articles at a time: their titles and dates
+        chunk.append(g)
+        if sum(map(len, chunk)) >= _PAGE or k == len(groups) - 1:
             stories += cluster.make_stories(chunk, store.articles(x for members in chunk for x in members))
             chunk = []
     found = sorted(pairs.values())

@@ -123,60 +123,44 @@ def containment(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> f
     return len(a & b) / small if small else 0.0
 
 
-def gram_rows(docs: Iterable[Doc]) -> dict[str, Any]:
-    """Each doc's sentence-by-trigram incidence matrix (CSR) over one vocabulary, for
-    :func:`sentence_similarity` over many pairs of these docs: the trigrams are indexed once
-    per doc instead of once per pair."""
+def _incidence(docs: Sequence[Doc]) -> list[Any]:
+    """Each doc's sentence-by-trigram incidence matrix (CSR), all over one vocabulary."""
     from scipy.sparse import csr_matrix
 
     vocab: dict[str, int] = {}
-    out = {}
+    parts = []
     for d in docs:
         cols = [vocab.setdefault(g, len(vocab)) for x in d.sentences for g in sorted(x.grams)]
-        indptr = np.concatenate([[0], np.cumsum([len(x.grams) for x in d.sentences], dtype=np.int64)])
-        out[d.article_id] = (cols, indptr)
+        parts.append((cols, np.concatenate([[0], np.cumsum([len(x.grams) for x in d.sentences], dtype=np.int64)])))
     n = max(len(vocab), 1)
-    return {k: csr_matrix((np.ones(len(c), dtype=np.int32), np.array(c, dtype=np.int64), ptr), shape=(len(ptr) - 1, n))
-            for k, (c, ptr) in out.items()}
+    return [csr_matrix((np.ones(len(c), dtype=np.int32), np.array(c, dtype=np.int64), ptr), shape=(len(ptr) - 1, n))
+            for c, ptr in parts]
 
 
-def _lexical_rows(a: Doc, b: Doc, ma: Any, mb: Any) -> np.ndarray:
+def gram_rows(docs: Iterable[Doc]) -> dict[str, Any]:
+    """Each doc's matrix of :func:`_incidence` by article id, for :func:`sentence_similarity`
+    over many pairs of these docs: the trigrams are indexed once per doc, not once per pair."""
+    docs = list(docs)
+    return {d.article_id: m for d, m in zip(docs, _incidence(docs), strict=True)}
+
+
+def sentence_similarity(a: Doc, b: Doc, rows: tuple[Any, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lexical and semantic similarity of every sentence of ``a`` with every sentence of ``b``;
+    ``rows``: the two docs' matrices from :func:`gram_rows`, else they are built here.
+
+    Lexical: shared trigrams (a sparse product of the two incidence matrices) over the smaller
+    sentence's trigram count."""
+    ma, mb = rows if rows is not None else _incidence([a, b])
     hits = (ma @ mb.T).tocoo()
     size_a = np.array([len(x.grams) for x in a.sentences], dtype=np.int64)
     size_b = np.array([len(x.grams) for x in b.sentences], dtype=np.int64)
     lex = np.zeros((len(a.sentences), len(b.sentences)), dtype=np.float32)
     lex[hits.row, hits.col] = hits.data.astype(np.float64) / np.minimum(size_a[hits.row], size_b[hits.col])
-    return lex
-
-
-def sentence_similarity(a: Doc, b: Doc, rows: tuple[Any, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Lexical and semantic similarity of every sentence of ``a`` with every sentence of ``b``;
-    ``rows``: the two docs' matrices from :func:`gram_rows` (the same figures, sooner)."""
-    if rows is not None:
-        lex = _lexical_rows(a, b, *rows)
-    else:
-        lex = _lexical_loop(a, b)
     if a.vectors is not None and b.vectors is not None and len(a.sentences) and len(b.sentences):
         sem = np.round(a.vectors @ b.vectors.T, 4)
     else:
         sem = np.zeros_like(lex)
     return lex, sem
-
-
-def _lexical_loop(a: Doc, b: Doc) -> np.ndarray:
-    lex = np.zeros((len(a.sentences), len(b.sentences)), dtype=np.float32)
-    b_index: dict[str, list[int]] = {}
-    for j, sb in enumerate(b.sentences):
-        for g in sb.grams:
-            b_index.setdefault(g, []).append(j)
-    for i, sa in enumerate(a.sentences):
-        hits: dict[int, int] = {}
-        for g in sa.grams:
-            for j in b_index.get(g, ()):
-                hits[j] = hits.get(j, 0) + 1
-        for j, n in hits.items():
-            lex[i, j] = n / min(len(sa.grams), len(b.sentences[j].grams))
-    return lex
 
 
 def _longest_increasing(seq: Sequence[int]) -> int:
