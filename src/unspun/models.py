@@ -22,6 +22,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from .wordpieces import WordPieces
+
 __all__ = ["CachedEncoder", "Encoder", "Vectors", "encoder_status", "sentence_encoder", "static_encoder", "static_status"]
 
 Vectors = npt.NDArray[np.float32]
@@ -158,8 +160,30 @@ class _Static:
         common = (weight[:, None] * table).sum(axis=0)
         self._common = (common / (np.linalg.norm(common) or 1.0)).astype(np.float32)
 
+        self._pieces = _word_pieces(self._model)
+
     def _raw(self, texts: Sequence[str]) -> Vectors:
-        return np.asarray(self._model.encode(list(texts), max_length=512, batch_size=1024), dtype=np.float32)
+        # One text (the pipeline encodes an article at a time): split here when the text
+        # allows it (see unspun.wordpieces), pooled exactly as model2vec pools one text.
+        if len(texts) == 1 and self._pieces is not None:
+            ids = self._pieces.ids(texts[0][: _MAX_TOKENS * self._model.median_token_length])
+            if ids is not None:
+                return self._pool(ids)
+        return np.asarray(self._model.encode(list(texts), max_length=_MAX_TOKENS, batch_size=1024), dtype=np.float32)
+
+    def _pool(self, ids: list[int]) -> Vectors:
+        """model2vec's ``_encode_batch`` for one text of these ids (mean of the token rows in
+        the embedding's own dtype, then its normalization), as float32."""
+        m = self._model
+        dtype = np.dtype(np.float32) if m.embedding.dtype == np.int8 else m.embedding.dtype
+        out = np.zeros((1, m.dim), dtype=dtype)
+        if ids:
+            out[[0]] = m.embedding[np.array([ids], dtype=np.int64)].mean(axis=1)
+        if m.normalize:
+            out32 = out.astype(np.float32)
+            norm = np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32
+            out = (out32 / norm).astype(out.dtype)
+        return np.asarray(out, dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -169,6 +193,23 @@ class _Static:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         rows: Vectors = np.round(out / np.where(norms == 0, 1, norms), 5).astype(np.float32)
         return rows
+
+
+_MAX_TOKENS = 512
+
+
+def _word_pieces(model: Any) -> WordPieces | None:
+    """The Python word splitter for ``model``, when its tokenizer and pooling are the ones it
+    copies (BERT's normalizer and pre-tokenizer, WordPiece, plain token rows); else None."""
+    tok = model.tokenizer
+    norm = tok.normalizer
+    bert = (type(norm).__name__ == "BertNormalizer" and type(tok.pre_tokenizer).__name__ == "BertPreTokenizer"
+            and type(tok.model).__name__ == "WordPiece"
+            and [getattr(norm, a, None) for a in ("clean_text", "handle_chinese_chars", "strip_accents", "lowercase")]
+            == [True, True, None, True])
+    if not bert or model.token_mapping is not None or model.weights is not None:
+        return None
+    return WordPieces(tok, _MAX_TOKENS, model.unk_token_id)
 
 
 @functools.cache
