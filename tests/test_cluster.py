@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 from dataclasses import replace
@@ -380,6 +381,24 @@ def test_columns_built_in_chunks_cluster_as_one_build(ecb_features: dict[str, St
     one = ids[0]
     assert cluster.cluster_features({}, CFG) == [] and cluster.cluster_features({one: ecb_features[one]}, CFG) == [[one]]
     assert sum(len(g) > 1 for g in expected) >= 10
+
+
+def test_row_ranges_score_every_candidate_once(ecb_features: dict[str, StoryFeatures]) -> None:
+    """An engine deals blocks of rows to its tasks: the scored pairs of disjoint row ranges,
+    taken in any order and by any number of tasks, are the whole corpus's, each pair once."""
+    cols = scoring.columns_of(ecb_features, with_terms=False)
+
+    def scored(**kw: object) -> list[tuple[int, int, float]]:
+        return [e for x, y, v in scoring.scored_rows(cols, CFG, **kw)  # type: ignore[arg-type]
+                for e in zip(x.tolist(), y.tolist(), v.tolist(), strict=True)]
+
+    whole = scored()
+    n = len(cols)
+    ranges = list(itertools.pairwise(sorted({0, 1, 7, n // 3, n // 3 + 1, n // 2, n - 1, n})))
+    random.Random(5).shuffle(ranges)
+    split = scored(rows=ranges[::2]) + scored(rows=ranges[1::2])
+    assert len(whole) > 1000 and len(set(split)) == len(split)
+    assert sorted(split) == sorted(whole)
 
 
 @pytest.mark.parametrize("shared", [1, 2])

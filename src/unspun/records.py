@@ -24,6 +24,7 @@ __all__ = [
     "RECORD_TYPES",
     "AlignedPair",
     "Article",
+    "ArticleHead",
     "Brief",
     "BriefSentence",
     "Derivation",
@@ -108,6 +109,26 @@ class Article:
     clean_text: str = ""
     removals: tuple[Removal, ...] = ()
     metadata: tuple[MetaEvidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleHead:
+    """What a story record and a duplicate group's choice of canonical read of an article: its
+    id, title, date, the first line of its text (up to 120 characters) and the length of its
+    clean text.  A view, never stored: an engine can move these instead of whole articles."""
+
+    id: str
+    title: str | None
+    published_at: str | None
+    lead: str
+    length: int
+
+    @classmethod
+    def of(cls, a: Article | ArticleHead) -> ArticleHead:
+        if isinstance(a, ArticleHead):
+            return a
+        return cls(a.id, a.title, a.published_at, (a.clean_text or a.text).strip().partition("\n")[0][:120],
+                   len(a.clean_text))
 
 
 @dataclass(frozen=True, slots=True)

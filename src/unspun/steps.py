@@ -15,14 +15,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
-from .models import Encoder, sentence_encoder
+from .models import Encoder, sentence_encoder, static_encoder
 from .nlp import entities, parser
 from .records import Article, DuplicateLink, Fact, Story
 from .stages import brief as brief_stage
 from .stages import clean, cluster, crosscheck, dedup, facts, ingest, provenance
 from .storage.base import ArticleIndex, StoryOutputs
 
-__all__ = ["PipelineConfig", "config_from_settings", "group_component", "process_article", "settings_of", "story_outputs"]
+__all__ = [
+    "STORY_MODELS", "PipelineConfig", "config_from_settings", "group_component", "process_article", "settings_of",
+    "story_encoder", "story_outputs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +43,35 @@ class PipelineConfig:
     # spaCy: reported speech, speakers, and the named entities clustering uses; off, or with the
     # model missing, quotes come from quotation marks and cue patterns only.
     parser: bool = True
+    # The dense channel of story clustering: "minilm" (the sentence encoder, when ``semantic``
+    # is on) or "static" (a model2vec distillation of MiniLM, see models.static_encoder:
+    # thousands of articles a second on one core against about 40, the path that takes a
+    # million articles to stories in minutes, at some accuracy: benchmarks/results/million.md).
+    story_model: str = "minilm"
+    # Off: stories only -- ingest, clean, dedup and clustering, with no facts, provenance,
+    # cross-check or brief (for building or deduplicating a corpus at scale).
+    briefs: bool = True
+
+
+STORY_MODELS = ("minilm", "static")
+
+
+def story_encoder(cfg: PipelineConfig) -> Encoder | None:
+    """The encoder of the dense story channel ``cfg`` asks for; None when it is off or cannot
+    be loaded (the channel is then left out of the mix)."""
+    if cfg.story_model == "static":
+        return static_encoder()
+    return sentence_encoder() if cfg.semantic else None
 
 
 def process_article(article: Article, cfg: PipelineConfig) -> tuple[Article, list[Fact], ArticleIndex]:
     """Every per-article stage: the same function whichever engine runs it."""
     cleaned = clean.clean_article(article)
     nlp = parser() if cfg.parser else None
-    found = facts.extract_facts(cleaned, nlp)
+    found = facts.extract_facts(cleaned, nlp) if cfg.briefs else []
     sig = dedup.signature(cleaned, cfg.dedup)
     bands, rows = dedup.lsh_params(cfg.dedup.threshold, cfg.dedup.num_perm)
-    encoder = sentence_encoder() if cfg.semantic else None
+    encoder = story_encoder(cfg)
     dense = encoder.encode([cluster.embed_text(cleaned)])[0] if encoder is not None else None
     found_ents = entities([cleaned.clean_text or cleaned.text]) if nlp is not None else None
     index = ArticleIndex(
@@ -104,7 +126,8 @@ _STAGE_SETTINGS = ("dedup", "cluster", "provenance", "crosscheck", "brief")
 def settings_of(cfg: PipelineConfig) -> dict[str, str]:
     """The settings that shape what a run stores, as the store records them: the models used,
     and every stage's configuration but ingest's (which only decides what is read)."""
-    out = {"semantic": json.dumps(cfg.semantic), "parser": json.dumps(cfg.parser)}
+    out = {"semantic": json.dumps(cfg.semantic), "parser": json.dumps(cfg.parser),
+           "story_model": json.dumps(cfg.story_model), "briefs": json.dumps(cfg.briefs)}
     for name in _STAGE_SETTINGS:
         out[name] = json.dumps(asdict(getattr(cfg, name)), sort_keys=True)
     return out
@@ -114,9 +137,11 @@ def config_from_settings(settings: Mapping[str, str], base: PipelineConfig | Non
     """``base`` (defaults if None) with the recorded ``settings`` (see :func:`settings_of`)."""
     cfg = base or PipelineConfig()
     changes: dict[str, Any] = {}
-    for name in ("semantic", "parser"):
+    for name in ("semantic", "parser", "briefs"):
         if name in settings:
             changes[name] = bool(json.loads(settings[name]))
+    if "story_model" in settings:
+        changes["story_model"] = str(json.loads(settings["story_model"]))
     for name in _STAGE_SETTINGS:
         if name in settings:
             changes[name] = _rebuild(getattr(cfg, name), json.loads(settings[name]))

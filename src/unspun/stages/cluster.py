@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..records import Article, Story, StoryFeatures, content_id
+from ..records import Article, ArticleHead, Story, StoryFeatures, content_id
 from ..textutil import STOPWORDS, fold
 from .linkage import average_link, cluster_graph, components, groups_of, upper_labels
 from .scoring import Columns, candidate_blocks, columns_of, scored_graph, scored_rows, unpack
@@ -53,6 +53,7 @@ __all__ = [
     "dense_of",
     "edges_for",
     "features",
+    "forget_words",
     "link_graph",
     "live_keys",
     "make_stories",
@@ -262,6 +263,14 @@ def _unit(counts: Mapping[str, float], limit: int, rarity: Callable[[str], float
 _RARITY: dict[str, dict[str, float]] = {}
 _MEMO_LIMIT = 4_000_000
 _fold_word = functools.lru_cache(maxsize=1 << 20)(fold)
+
+
+def forget_words() -> None:
+    """Empty the word memos (rarity, folded words, name words, key tests, Zipf values): a
+    long-lived worker turning to other work gives their memory back.  Results never change."""
+    _RARITY.clear()
+    for memo in (word_zipf, _fold_word, _name_words, _keyable):
+        memo.cache_clear()
 
 
 def _rarity_in(lang: str) -> Callable[[str], float]:
@@ -530,18 +539,14 @@ def cluster_edges(nodes: Iterable[str], edges: Sequence[tuple[str, str, float]],
     return cluster_graph(nodes, edges, cfg.threshold)
 
 
-def make_stories(groups: Iterable[list[str]], articles: Mapping[str, Article]) -> list[Story]:
+def make_stories(groups: Iterable[list[str]], articles: Mapping[str, Article | ArticleHead]) -> list[Story]:
     """Story records for clusters; the title is the earliest titled member's title."""
     stories = []
     for members in groups:
-        arts = [articles[m] for m in members]
-        dated = sorted(a.published_at for a in arts if a.published_at)
-        titled = sorted((a for a in arts if a.title), key=lambda a: (a.published_at or "9999", a.id))
-        if titled:
-            title = titled[0].title or ""
-        else:
-            first = min(arts, key=lambda a: a.id)
-            title = (first.clean_text or first.text).strip().split("\n")[0][:120]
+        heads = [ArticleHead.of(articles[m]) for m in members]
+        dated = sorted(h.published_at for h in heads if h.published_at)
+        titled = sorted((h for h in heads if h.title), key=lambda h: (h.published_at or "9999", h.id))
+        title = (titled[0].title or "") if titled else min(heads, key=lambda h: h.id).lead
         stories.append(
             Story(
                 id=content_id("s", members[0], length=12),

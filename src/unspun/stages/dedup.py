@@ -13,13 +13,13 @@ import hashlib
 import math
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ..records import Article, DuplicateLink
+from ..records import Article, ArticleHead, DuplicateLink
 from ..textutil import fold, normalize_for_hash
 
 __all__ = [
@@ -199,13 +199,13 @@ def jaccard_estimate(a: Sequence[int], b: Sequence[int]) -> float:
     return same / len(a)
 
 
-def canonical_order(a: Article) -> tuple[str, int, str]:
+def canonical_order(a: Article | ArticleHead) -> tuple[str, int, str]:
     """Sort key: earliest first (unknown dates last), then most complete, then id."""
-    return (a.published_at or "9999", -len(a.clean_text), a.id)
+    return (a.published_at or "9999", -(a.length if isinstance(a, ArticleHead) else len(a.clean_text)), a.id)
 
 
 def duplicate_links(
-    articles: dict[str, Article], pairs: Iterable[tuple[str, str, str, float]]
+    articles: Mapping[str, Article | ArticleHead], pairs: Iterable[tuple[str, str, str, float]]
 ) -> list[DuplicateLink]:
     """Group duplicate pairs ``(a, b, kind, similarity)`` and link each member to its canonical."""
     parent: dict[str, str] = {}

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["average_link", "cluster_graph", "cluster_rows", "components", "edge_rows", "groups_of", "upper_graph", "upper_labels"]
+__all__ = ["average_link", "cluster_graph", "cluster_rows", "components", "edge_rows", "groups_of", "take_labels", "upper_graph", "upper_labels"]
 
 
 def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
@@ -195,8 +195,16 @@ def upper_labels(n: int, indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any
     round holds at most about three copies of the graph's edges.  Clusters are indexed in
     the order of their smallest member, so "smallest index" and "smallest member" agree.
     """
+    return take_labels(n, [indptr, indices, sums], tq)
+
+
+def take_labels(n: int, graph: list[npt.NDArray[Any]], tq: int) -> list[int]:
+    """:func:`upper_labels` of the graph ``[indptr, indices, sums]``, emptying the list: a
+    caller that holds no other reference to the arrays has them freed as the first round
+    replaces them (at 150 M edges, 1.2 GB less at the peak)."""
     from scipy.sparse import coo_matrix
 
+    sums, indices, indptr = graph.pop(), graph.pop(), graph.pop()
     lab = np.arange(n, dtype=np.int64)
     active = np.arange(n, dtype=np.int64)  # each cluster's smallest member, ascending
     size = np.ones(n, dtype=np.int64)

@@ -31,12 +31,12 @@ from ..records import StoryFeatures
 if TYPE_CHECKING:
     from .cluster import ClusterConfig
 
-__all__ = ["Bag", "Columns", "columns_of", "concat_columns", "scored_graph", "scored_rows", "unpack"]
+__all__ = ["CANDIDATE_BLOCK", "Bag", "Columns", "columns_of", "concat_columns", "scored_graph", "scored_rows", "unpack"]
 
 # Rows per block of the candidate product: bounds its output (a row's co-keyed articles; at a
 # million benchmark articles about 2,000 a row, some 20 bytes each while a block is read, so
 # about 200 MB a block, where 20,000 rows held about 800 MB).
-_CANDIDATE_BLOCK = 5_000
+CANDIDATE_BLOCK = 5_000
 # Pairs scored per batch: bounds the gathered rows (dense vectors in float64) to tens of MB.
 _BATCH = 20_000
 
@@ -247,8 +247,8 @@ class _Table:
         # See :meth:`_dense_dots`: stored vectors are float16 values; their norms must be at most 4.
         # A few thousand rows at a time: the whole matrix in float64 would be 2 GB at a million.
         self.exact_order_free = all(
-            bool((np.sqrt(np.square(cols.dense[lo : lo + _CANDIDATE_BLOCK], dtype=np.float64).sum(axis=1)) <= 4.0).all())
-            for lo in range(0, len(cols), _CANDIDATE_BLOCK))
+            bool((np.sqrt(np.square(cols.dense[lo : lo + CANDIDATE_BLOCK], dtype=np.float64).sum(axis=1)) <= 4.0).all())
+            for lo in range(0, len(cols), CANDIDATE_BLOCK))
 
     @staticmethod
     def _rowdot(m: Any, p: _Pairs) -> npt.NDArray[np.float64]:
@@ -334,28 +334,38 @@ def _incidence(cols: Columns, cfg: ClusterConfig) -> Any:
     return inc
 
 
-def candidate_blocks(cols: Columns, cfg: ClusterConfig) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+def candidate_blocks(cols: Columns, cfg: ClusterConfig, rows: Sequence[tuple[int, int]] | None = None,
+                     ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
     """Row pairs ``x < y`` sharing at least ``cfg.min_shared_keys`` live keys, a block of
-    rows at a time, in (x, y) order."""
+    rows at a time, in (x, y) order; with ``rows``, ranges ``(start, stop)``, only the pairs
+    whose ``x`` is in one of them, range by range (an engine splits the work so: disjoint
+    ranges covering every row give every pair once)."""
     inc = _incidence(cols, cfg)
     by_key = inc.T.tocsr()
-    n = len(cols)
-    for lo in range(0, n, _CANDIDATE_BLOCK):
-        shared = inc[lo : lo + _CANDIDATE_BLOCK] @ by_key
-        shared.sort_indices()
-        row = np.repeat(np.arange(lo, lo + shared.shape[0], dtype=np.int64), np.diff(shared.indptr))
-        keep = (shared.indices > row) & (shared.data >= cfg.min_shared_keys)
-        yield row[keep], shared.indices[keep].astype(np.int64)
+    for start, stop in rows if rows is not None else [(0, len(cols))]:
+        for lo in range(start, stop, CANDIDATE_BLOCK):
+            yield _candidates(inc, by_key, lo, min(lo + CANDIDATE_BLOCK, stop), cfg)
+
+
+def _candidates(inc: Any, by_key: Any, lo: int, hi: int, cfg: ClusterConfig,
+                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The candidate pairs of rows ``lo`` to ``hi``: one product of their keys with every row's."""
+    shared = inc[lo:hi] @ by_key
+    shared.sort_indices()
+    row = np.repeat(np.arange(lo, lo + shared.shape[0], dtype=np.int64), np.diff(shared.indptr))
+    keep = (shared.indices > row) & (shared.data >= cfg.min_shared_keys)
+    return row[keep], shared.indices[keep].astype(np.int64)
 
 
 def scored_rows(cols: Columns, cfg: ClusterConfig, pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
-                floor: float | None = None) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+                floor: float | None = None, rows: Sequence[tuple[int, int]] | None = None,
+                ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
     """Scored pairs at or above ``floor`` (``cfg.edge_floor`` by default) as row-number arrays
     and scores, a batch at a time: the given ``pairs``, else the candidates of
-    :func:`candidate_blocks` as they are made."""
+    :func:`candidate_blocks` (those of the ``rows`` ranges, if given) as they are made."""
     table = _Table(cols, cfg)
     floor = cfg.edge_floor if floor is None else floor
-    blocks = [pairs] if pairs is not None else candidate_blocks(cols, cfg)
+    blocks = [pairs] if pairs is not None else candidate_blocks(cols, cfg, rows)
     for ia, ib in blocks:
         for lo in range(0, len(ia), _BATCH):
             x, y = ia[lo : lo + _BATCH], ib[lo : lo + _BATCH]
@@ -438,8 +448,8 @@ def scored_graph(cols: Columns, cfg: ClusterConfig) -> tuple[npt.NDArray[np.int6
     del sx, sy
     k = 0
     kept = np.zeros(n + 1, dtype=np.int64)
-    for lo in range(0, n, _CANDIDATE_BLOCK):
-        hi = min(n, lo + _CANDIDATE_BLOCK)
+    for lo in range(0, n, CANDIDATE_BLOCK):
+        hi = min(n, lo + CANDIDATE_BLOCK)
         a, b = int(indptr[lo]), int(indptr[hi])
         row = np.repeat(np.arange(lo, hi), np.diff(indptr[lo : hi + 1]))
         inside = comp[row] == comp[indices[a:b]]
