@@ -4,10 +4,9 @@ the cluster test starts a real standalone master and two workers on 127.0.0.1 an
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,10 +14,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, unspun
 from unspun.engines.spark import SparkEngine, SparkOptions
+from unspun.engines.spark_columns import spanning_forest
+from unspun.engines.spark_standalone import Standalone
 from unspun.export import export
 from unspun.pipeline import PipelineConfig, load_outputs, run, settings_of
 from unspun.stages.cluster import ClusterConfig
@@ -84,11 +88,38 @@ def test_seeds_and_ecbplus_match_local_at_any_partition_count(
 def test_settings_for_scale_match_local(spark: Any, local_corpus: dict[str, bytes], tmp_path: Path) -> None:
     # The blocking settings a big corpus runs with: a pair must share two live keys, and a key
     # filed under more than 40 articles pairs nobody (it binds on ECB+, where "friday" alone
-    # files 84).  Spark's group-by count and its purge give the local engine's stories.
+    # files 84).  Spark's tasks, each scoring its blocks of rows, give the local engine's stories.
     cfg = replace(FAST, cluster=replace(FAST.cluster, min_shared_keys=2, max_block=40))
     local = local_run(CORPUS, cfg, tmp_path)
     assert local["stories.json"] != local_corpus["stories.json"]  # the settings do bind
     assert_same(local, spark_run(spark, CORPUS, cfg, tmp_path, 3))
+
+
+def test_stories_only_on_the_static_model_match_local_unloaded_then_loaded(
+    local_corpus: dict[str, bytes], tmp_path: Path
+) -> None:
+    """The path built for a million articles: the static model for the dense channel, two
+    shared keys, stories only.  Spark's outputs left as Parquet (--no-load), loaded later,
+    equal a local run; the local store holds stories and duplicates but no facts or briefs."""
+    flags = ["--no-semantic", "--no-parser", "--story-model", "static", "--min-shared-keys", "2", "--stories-only",
+             "--quiet"]
+    cfg = replace(FAST, story_model="static", briefs=False, cluster=replace(FAST.cluster, min_shared_keys=2))
+    local = local_run(CORPUS, cfg, tmp_path)
+    assert local["stories.json"] != local_corpus["stories.json"]  # the static vectors do count
+    assert local["facts.jsonl"] == b"" and local["briefs.jsonl"] == b""
+    assert local["duplicates.json"] == local_corpus["duplicates.json"]
+    work = tmp_path / "work"
+    proc = unspun("run", *map(str, CORPUS), "--db", str(tmp_path / "never.db"), "--engine", "spark", "--master",
+                  "local[2]", "--work", str(work), "--no-load", *flags, "--json")
+    report = json.loads(proc.stdout)
+    assert report["work"] == str(work) and report["counts"]["articles"] == 777
+    assert not (tmp_path / "never.db").exists()
+    proc = unspun("load", str(work), "--db", str(tmp_path / "loaded.db"), "--quiet")
+    assert_same(local, exported(tmp_path / "loaded.db", tmp_path / "loaded-export"))
+    # A full run into the stories-only store is refused: its articles have no facts.
+    refused = unspun("run", str(SEEDS), "--db", str(tmp_path / "loaded.db"), "--no-semantic", "--no-parser",
+                     "--quiet", check=False)
+    assert refused.returncode == 2 and "briefs: false in the store, true now" in refused.stderr
 
 
 def test_one_executor_from_the_command_line_matches_local(local_corpus: dict[str, bytes], tmp_path: Path) -> None:
@@ -114,20 +145,22 @@ def test_a_failed_step_restarts_from_its_inputs(spark: Any, tmp_path: Path) -> N
     work = tmp_path / "work"
     engine = SparkEngine(SparkOptions(partitions=3, work_dir=str(work)), spark=spark)
     first = engine.run([SEEDS], FAST)
-    assert first.ran == ["ingested", "articles", "pairs", "edges", "components", "stories"]
+    assert first.ran == ["ingested", "articles", "pairs", "columns", "edges", "components", "links", "groups",
+                         "stories"]
     with open_store(str(tmp_path / "a.db")) as store:
         load_outputs(str(work), store, FAST)
     before = exported(tmp_path / "a.db", tmp_path / "a")
     # The edges step died half-way: its marker never written, its folder half full.
-    for step in ("edges", "components", "stories"):
+    later = ["edges", "components", "links", "groups", "stories"]
+    for step in later:
         (work / "_done" / f"{step}.json").unlink()
     shutil.rmtree(work / "stories")
-    parts = sorted((work / "edges").glob("part-*"))
+    parts = sorted((work / "edges").rglob("part-*"))
     assert parts
     parts[0].unlink()
     again = engine.run([SEEDS], FAST)
-    assert again.skipped == ["ingested", "articles", "pairs"]
-    assert again.ran == ["edges", "components", "stories"]
+    assert again.skipped == ["ingested", "articles", "pairs", "columns"]
+    assert again.ran == later
     # A changed configuration invalidates everything.
     other = engine.run([SEEDS], PipelineConfig(semantic=False, parser=False, cluster=ClusterConfig(threshold=0.5)))
     assert other.skipped == []
@@ -174,76 +207,51 @@ def test_glob_and_file_url_inputs_read_the_same_articles(spark: Any, tmp_path: P
     assert res.counts["articles"] == 5
 
 
+@settings(max_examples=60, deadline=None)
+@given(raw=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=80))
+def test_a_tasks_spanning_forest_keeps_its_components(raw: list[tuple[int, int]]) -> None:
+    """Each edges task hands the components step a forest of its pairs at the threshold (every
+    node to the least of its component), not the pairs: the components must be the same."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    x = np.array([a for a, _ in raw], dtype=np.int32)
+    y = np.array([b for _, b in raw], dtype=np.int32)
+    u, v = spanning_forest(x, y)
+
+    def labels(i: np.ndarray, j: np.ndarray) -> list[int]:
+        g = coo_matrix((np.ones(len(i)), (i, j)), shape=(41, 41))
+        lab = connected_components(g, directed=False)[1]
+        return [min(k for k in range(41) if lab[k] == lab[n]) for n in range(41)]
+
+    assert labels(u, v) == labels(x, y)
+    assert len(u) == len(set(u.tolist())) and all(v < u)  # one edge a node, towards a smaller one
+    assert len(u) <= len(set(x.tolist()) | set(y.tolist()))
+
+
 # --- a standalone cluster that loses a worker --------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _spark_home() -> str:
-    import pyspark
-
-    return str(Path(pyspark.__file__).parent)
-
-
-def _daemon(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [str(Path(_spark_home()) / "bin" / "spark-class"), *args]
-    with log.open("wb") as fh:
-        # Its own process group: killing it takes the worker's executor down with it.
-        return subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-
-
-def _wait_for(path: Path, text: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{text!r} never appeared in {path}:\n{path.read_text(errors='replace')[-3000:]}")
-
-
 def test_a_worker_killed_mid_job_changes_nothing(local_corpus: dict[str, bytes], tmp_path: Path) -> None:
-    env = {**os.environ, "SPARK_HOME": _spark_home(), "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
-           "SPARK_NO_DAEMONIZE": "1"}
-    port = _free_port()
-    master_url = f"spark://127.0.0.1:{port}"
-    daemons = [_daemon(["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-                        "--webui-port", str(_free_port())], tmp_path / "master.log", env)]
-    try:
-        _wait_for(tmp_path / "master.log", "I have been elected leader", 120)
-        for n in (1, 2):
-            (tmp_path / f"w{n}").mkdir()
-            daemons.append(_daemon(["org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
-                                    "--memory", "1g", "--work-dir", str(tmp_path / f"w{n}"),
-                                    "--webui-port", str(_free_port()), master_url], tmp_path / f"worker{n}.log", env))
-        for n in (1, 2):
-            _wait_for(tmp_path / f"worker{n}.log", "Successfully registered with master", 120)
+    with Standalone(workers=2, cores=1, memory="1g", where=tmp_path / "cluster") as cluster:
         work = tmp_path / "work"
         db = tmp_path / "cluster.db"
         cmd = [sys.executable, "-m", "unspun", "run", *map(str, CORPUS), "--db", str(db), "--engine", "spark",
-               "--master", master_url, "--partitions", "6", "--work", str(work), "--no-semantic", "--no-parser",
+               "--master", cluster.url, "--partitions", "6", "--work", str(work), "--no-semantic", "--no-parser",
                "--quiet", "--spark-conf", "spark.executor.memory=1g", "--spark-conf", "spark.executor.cores=1",
                "--spark-conf", "spark.driver.host=127.0.0.1"]
         with (tmp_path / "driver.log").open("wb") as log:
-            driver = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+            driver = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=cluster.env)
             # Part-way: the inputs are read and the per-article step is running on both workers.
             deadline = time.monotonic() + 300
             while not (work / "_done" / "ingested.json").exists():
                 assert driver.poll() is None, (tmp_path / "driver.log").read_text()[-3000:]
                 assert time.monotonic() < deadline, "the job never got past reading its inputs"
                 time.sleep(0.2)
-            os.killpg(daemons[2].pid, signal.SIGKILL)
+            status = cluster.kill(2)
             killed_before_end = not (work / "_done" / "stories.json").exists()
             rc = driver.wait(timeout=540)
         assert rc == 0, (tmp_path / "driver.log").read_text()[-3000:]
         assert killed_before_end
-        assert daemons[2].wait(timeout=10) == -signal.SIGKILL
-        assert_same(local_corpus, exported(db, tmp_path / "cluster-export"))
-    finally:
-        for d in daemons:
-            if d.poll() is None:
-                os.killpg(d.pid, signal.SIGKILL)
-                d.wait(timeout=30)
+        assert status == -signal.SIGKILL
+    assert_same(local_corpus, exported(db, tmp_path / "cluster-export"))

@@ -42,11 +42,11 @@ from .records import (
     from_json,
 )
 from .stages import ingest, provenance
-from .steps import PipelineConfig, config_from_settings, process_article, settings_of, story_outputs
+from .steps import STORY_MODELS, PipelineConfig, config_from_settings, process_article, settings_of, story_outputs
 from .storage.base import ArticleIndex, Store, outputs_from_json
 
 __all__ = [
-    "PipelineConfig", "Progress", "RunSummary", "check_settings", "config_from_settings", "load_outputs", "outlet_profiles",
+    "STORY_MODELS", "PipelineConfig", "Progress", "RunSummary", "check_settings", "config_from_settings", "load_outputs", "outlet_profiles",
     "process_article", "resign_stale", "run", "run_items", "settings_of", "stored_config", "update_stories",
 ]
 
@@ -125,7 +125,10 @@ def _differences(name: str, old: object, new: object) -> list[str]:
 
 
 def update_stories(store: Store, cfg: PipelineConfig, progress: ProgressFactory = _no_progress) -> int:
-    """Provenance, cross-check and brief for every dirty story."""
+    """Provenance, cross-check and brief for every dirty story (none in a stories-only run,
+    whose stories stay without a brief)."""
+    if not cfg.briefs:
+        return 0
     dirty = store.dirty_story_ids()
     encoder = sentence_encoder() if cfg.semantic and dirty else None
     bar = progress("stories", len(dirty))
@@ -227,6 +230,23 @@ def _parquet_batches(work_dir: str, step: str, columns: list[str]) -> Iterator[d
         yield batch.to_pydict()
 
 
+def _spark_edges(work_dir: str, pairs: Sequence[tuple[str, str, str, float]]) -> list[tuple[str, str, float]]:
+    """A Spark run's scored edges as article ids, with the duplicate pairs at 1.0 (a duplicate
+    is always in its canonical's story), as the local grouping commits them."""
+    ids: dict[int, str] = {}
+    for cols in _parquet_batches(work_dir, "columns/rows", ["row", "id"]):
+        ids.update(zip((int(r) for r in cols["row"]), (str(i) for i in cols["id"]), strict=True))  # type: ignore[call-overload]
+    scored = {}
+    for cols in _parquet_batches(work_dir, "edges", ["x", "y", "m", "kind"]):
+        for x, y, m, kind in zip(*cols.values(), strict=True):
+            if kind == 0:
+                a, b = ids[int(x)], ids[int(y)]
+                scored[(a, b)] = int(m) / 1e6
+    for a, b, _, _ in pairs:
+        scored[(a, b)] = 1.0
+    return sorted((a, b, s) for (a, b), s in scored.items())
+
+
 def load_outputs(work_dir: str, store: Store, cfg: PipelineConfig | None = None,
                  progress: ProgressFactory = _no_progress) -> RunSummary:
     """Put the Parquet outputs of a Spark run (see engines/spark) into ``store``.
@@ -277,8 +297,7 @@ def load_outputs(work_dir: str, store: Store, cfg: PipelineConfig | None = None,
         if store.article_count() == len(ids):
             pairs = sorted((str(a), str(b), str(k), float(s)) for cols in _parquet_batches(
                 work_dir, "pairs", ["a", "b", "kind", "score"]) for a, b, k, s in zip(*cols.values(), strict=True))
-            edges = sorted((str(a), str(b), float(s)) for cols in _parquet_batches(
-                work_dir, "edges", ["a", "b", "score"]) for a, b, s in zip(*cols.values(), strict=True))
+            edges = _spark_edges(work_dir, pairs)
             rows: dict[str, list[tuple[str, str]]] = {"story": [], "link": [], "outputs": []}
             for cols in _parquet_batches(work_dir, "stories", ["kind", "id", "data"]):
                 for kind, rid, data in zip(*cols.values(), strict=True):

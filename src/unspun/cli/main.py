@@ -21,7 +21,7 @@ from .. import __version__
 from ..engines import BatchEngine
 from ..errors import EXIT_FATAL, EXIT_OK, EXIT_PARTIAL, ConfigError, NotFoundError, UnspunError
 from ..export import FORMATS, export, story_export
-from ..pipeline import PipelineConfig, Progress, RunSummary, load_outputs, outlet_profiles, run
+from ..pipeline import STORY_MODELS, PipelineConfig, Progress, RunSummary, load_outputs, outlet_profiles, run
 from ..records import RECORD_TYPES, dumps, json_schema, to_json
 from ..render import brief_html, brief_markdown
 from ..stages.cluster import ClusterConfig
@@ -92,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
                               "work of a large corpus several times, at some recall")
     stories.add_argument("--max-block", type=int, default=ClusterConfig().max_block, metavar="N",
                          help="a word shared by more articles than this pairs nobody (default: %(default)s)")
+    stories.add_argument("--story-model", choices=STORY_MODELS, default=PipelineConfig().story_model,
+                         help="the dense channel of story clustering: minilm, the sentence encoder (default; "
+                              "none with --no-semantic), or static, a model2vec distillation of it: thousands of "
+                              "articles a second, somewhat less accurate (the million-article path)")
+    stories.add_argument("--stories-only", action="store_true",
+                         help="stop at stories and duplicates: no facts, provenance, cross-check or brief (for "
+                              "building or deduplicating a corpus at scale)")
     eng = p.add_argument_group("engine")
     eng.add_argument("--engine", choices=("local", "spark"), default="local",
                      help="local: this process (default); spark: PySpark, results identical to local")
@@ -104,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
                           "<db>.spark beside a SQLite store, else ./unspun-spark); a rerun skips finished steps")
     eng.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                      help="extra Spark setting, e.g. spark.executor.memory=8g (repeatable)")
+    eng.add_argument("--no-load", action="store_true",
+                     help="Spark: leave the outputs as Parquet in --work without loading them into --db (load them "
+                          "later with `unspun load`); for corpora a single store is not meant to hold")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -229,8 +239,13 @@ def _cmd_run(a: argparse.Namespace) -> int:
     stories = replace(ClusterConfig(), threshold=a.story_threshold, min_shared_keys=a.min_shared_keys,
                       max_block=a.max_block)
     cfg = PipelineConfig(ingest=ingest, dedup=DedupConfig(threshold=a.dup_threshold), cluster=stories,
-                         semantic=not a.no_semantic, parser=not a.no_parser)
+                         semantic=not a.no_semantic, parser=not a.no_parser, story_model=a.story_model,
+                         briefs=not a.stories_only)
     engine = _spark_engine(a) if a.engine == "spark" else None
+    if a.no_load:
+        if engine is None:
+            raise ConfigError("--no-load is for --engine spark: the local engine writes into the store as it goes")
+        return _finish_batch(a, engine.run(a.paths, cfg))
     with open_store(a.db) as store:
         summary = run(a.paths, store, cfg, progress=_tqdm_factory(a.quiet), engine=engine)
     return _finish_run(a, summary)
@@ -250,6 +265,20 @@ def _spark_engine(a: argparse.Namespace) -> BatchEngine:
     local_db = not a.db.startswith(("postgres", "sqlite:"))
     work = a.work or (f"{a.db}.spark" if local_db else "unspun-spark")
     return SparkEngine(SparkOptions(master=a.master, partitions=a.partitions, work_dir=work, conf=tuple(conf)))
+
+
+def _finish_batch(a: argparse.Namespace, result: object) -> int:
+    """A Spark run left unloaded: where its outputs are and what each step counted."""
+    counts: dict[str, int] = dict(getattr(result, "counts", {}))
+    report = {"work": getattr(result, "work_dir", ""), "counts": counts, "ran": list(getattr(result, "ran", [])),
+              "skipped": list(getattr(result, "skipped", [])), "seconds": dict(getattr(result, "seconds", {}))}
+    if a.json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        print(f"Spark outputs in {report['work']} (load them with `unspun load {report['work']} --db ...`)")
+        for key in sorted(counts):
+            print(f"  {key}: {counts[key]:,}")
+    return EXIT_PARTIAL if counts.get("errors") else EXIT_OK
 
 
 def _cmd_load(a: argparse.Namespace) -> int:

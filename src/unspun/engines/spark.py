@@ -1,22 +1,33 @@
 """The Spark engine: the pipeline over a cluster, with the same results as the local engine.
 
-The run is six steps, each a Parquet dataset under the work folder:
+The run is nine steps, each a Parquet dataset (or a folder of arrays) under the work folder:
 
 ``ingested``   every input entry read by a worker (``mapInPandas`` over the entries)
 ``articles``   the first copy of each article id, through :func:`unspun.steps.process_article`
 ``pairs``      duplicate pairs: equal exact keys (a group-by), and LSH-band sharers whose MinHash
                estimate reaches the threshold (a self-join per band, then the estimate)
-``edges``      story edges: blocking-key sharers scored by the cluster stage, duplicate pairs at 1
-``components`` connected components of the edges (large-star / small-star, Kiveris et al. 2014,
-               each round a Parquet dataset so a lost executor costs one round)
-``stories``    per component (a co-group of its articles and its edges): stories, duplicate
-               links and each story's provenance, cross-check and brief (``kind`` partitions)
+``columns``    the story features as :class:`~unspun.stages.scoring.Columns` (a chunk saved by
+               each articles task, joined by one task into arrays each later task maps from
+               disk), and ``rows``: every article's row number, in id order
+``edges``      candidates scored a block of rows at a time (blocks dealt round-robin to the
+               tasks), with each task's spanning forest of the pairs at the merge threshold;
+               the tasks write these Parquet files themselves (``kind=0`` and ``kind=1``)
+``components`` connected components of those forests and the duplicate pairs (large-star /
+               small-star, Kiveris et al. 2014, each round a Parquet dataset so a lost
+               executor costs one round)
+``links``      per component holding duplicates: its duplicate links
+``groups``     average link over each component, a task per share of the components reading
+               their edges from the edges step's files (a duplicate pair's score is 1.0)
+``stories``    per story: its record and, unless stories only, its provenance, cross-check
+               and brief (``kind`` partitions: story, outputs, link)
 
 A step that finished writes a marker holding the fingerprint of the inputs and configuration;
 a rerun skips such steps and redoes the first unfinished one from the Parquet before it.  All
-ids derive from content and every group is ordered by id inside the stage code, so neither
-the partition count nor the number of executors changes a byte of the result, and
-:func:`unspun.pipeline.load_outputs` puts it into a store exactly as a local run would.
+ids derive from content, rows are numbered in id order and every group is ordered by id inside
+the stage code, so neither the partition count nor the number of executors changes a byte of
+the result, and :func:`unspun.pipeline.load_outputs` puts it into a store exactly as a local
+run would.  The clustering steps run the local engine's array code
+(:mod:`unspun.engines.spark_columns`): no step holds a Python object per candidate pair.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +46,14 @@ from typing import Any
 from .. import __version__
 from ..errors import ConfigError
 from ..records import InputError
-from ..stages import ingest
+from ..stages import ingest, scoring
 from ..steps import PipelineConfig, settings_of
+from . import spark_columns as columns
 from . import spark_tasks as tasks
 
 __all__ = ["STEPS", "SparkEngine", "SparkOptions", "SparkResult", "finished", "run_settings"]
 
-STEPS = ("ingested", "articles", "pairs", "edges", "components", "stories")
+STEPS = ("ingested", "articles", "pairs", "columns", "edges", "components", "links", "groups", "stories")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +72,7 @@ class SparkResult:
     counts: dict[str, int] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of each step run
 
 
 def _fs(path: str) -> tuple[Any, str]:
@@ -172,14 +186,19 @@ class SparkEngine:
             "ingested": lambda: self._ingest(entries, cfg),
             "articles": lambda: self._articles(cfg),
             "pairs": lambda: self._pairs(cfg),
-            "edges": lambda: self._edges(cfg),
+            "columns": lambda: self._columns(cfg),
+            "edges": lambda: self._edges(cfg, fp),
             "components": lambda: self._components(),
+            "links": lambda: self._links(),
+            "groups": lambda: self._groups(cfg),
             "stories": lambda: self._stories(cfg),
         }
         for step in STEPS:
             counts = self._done(step, fp)
             if counts is None:
+                t0 = time.monotonic()
                 counts = steps[step]()
+                result.seconds[step] = round(time.monotonic() - t0, 1)
                 self._finish(step, fp, counts, settings_of(cfg))
                 result.ran.append(step)
             else:
@@ -219,10 +238,14 @@ class SparkEngine:
         # The first copy of an id in reading order, as the local engine keeps it.
         first = Window.partitionBy("id").orderBy("file_ord", "item_ord")
         items = items.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1).drop("_n")
-        items = items.repartition(self.partitions(), "id")
-        schema = tasks.ARTICLE_SCHEMA
-        self._write(items.select("file_ord", "item_ord", "data").mapInPandas(tasks.process_task(cfg), schema),
-                    "articles")
+        # Several tasks a core: a lost task costs less, and each holds fewer columns.
+        items = items.repartition(4 * self.partitions(), "id")
+        chunks = self._path("articles-columns")
+        fs, p = _fs(chunks)
+        if fs.exists(p):  # chunks of an attempt with other partitions would linger
+            fs.rm(p, recursive=True)
+        task = tasks.process_task(cfg, chunks)
+        self._write(items.select("file_ord", "item_ord", "data").mapInPandas(task, tasks.ARTICLE_SCHEMA), "articles")
         return {"articles": int(self._read("articles").count())}
 
     def _pairs(self, cfg: PipelineConfig) -> dict[str, int]:
@@ -246,47 +269,75 @@ class SparkEngine:
         self._write(exact.unionByName(near), "pairs")
         return {"duplicate_pairs": int(self._read("pairs").count())}
 
-    def _edges(self, cfg: PipelineConfig) -> dict[str, int]:
+    def _columns(self, cfg: PipelineConfig) -> dict[str, int]:
+        """Story features as columns: the chunks the articles step's tasks saved, joined by one
+        task into the corpus's columns, which numbers the rows (in id order)."""
+        spark = self.session()
+        root = self._path("columns")
+        fs, p = _fs(root)
+        if fs.exists(p):
+            fs.rm(p, recursive=True)
+        cfs, cp = _fs(self._path("articles-columns"))
+        found = sorted(str(d).rstrip("/") for d in cfs.ls(cp, detail=False)) if cfs.exists(cp) else []
+        prefix = self._path("articles-columns").rstrip("/")
+        chunks = [f"{prefix}/{d.rsplit('/', 1)[1]}" for d in found if cfs.exists(f"{d}/meta.json")]
+        one = spark.sparkContext.parallelize([0], 1).map(lambda k: (k,)).toDF("k int")
+        rows = one.mapInPandas(columns.join_task(chunks, f"{root}/corpus"), columns.ROW_SCHEMA) if chunks else \
+            spark.createDataFrame([], columns.ROW_SCHEMA)
+        rows.write.mode("overwrite").parquet(f"{root}/rows")
+        return {"rows": int(spark.read.parquet(f"{root}/rows").count())}
+
+    def _rows(self) -> Any:
+        return self.session().read.parquet(self._path("columns") + "/rows")
+
+    def _dup_rows(self) -> Any:
+        """The duplicate pairs as row numbers ``(x, y)``, ``x < y`` (rows are in id order)."""
         from pyspark.sql import functions as F
 
-        arts = self._read("articles")
-        keys = arts.select("id", F.explode("keys").alias("key"))
-        # Block purging (cluster.live_keys): a key filed under too many articles pairs nobody.
-        live = keys.groupBy("key").count().where(F.col("count") <= cfg.cluster.max_block).select("key")
-        keys = keys.join(live, "key", "left_semi")
-        # A candidate shares at least min_shared_keys live keys (cluster.candidate_pairs).
-        cand = (keys.alias("x").join(keys.alias("y"), "key").where(F.col("x.id") < F.col("y.id"))
-                .select(F.col("x.id").alias("a"), F.col("y.id").alias("b")).groupBy("a", "b").count()
-                .where(F.col("count") >= cfg.cluster.min_shared_keys).select("a", "b"))
-        feats = arts.select("id", "features")
-        cand = (cand.join(feats.withColumnRenamed("id", "a").withColumnRenamed("features", "feat_a"), "a")
-                .join(feats.withColumnRenamed("id", "b").withColumnRenamed("features", "feat_b"), "b")
-                .select("a", "b", "feat_a", "feat_b").repartition(self.partitions()))
-        scored = cand.mapInPandas(tasks.score_task(cfg), "a string, b string, score double")
-        # A duplicate is always in its canonical's story, whatever its story score.
-        pairs = self._read("pairs").select("a", "b", F.lit(1.0).alias("score"))
-        edges = scored.join(pairs.select("a", "b"), ["a", "b"], "left_anti").unionByName(pairs)
-        self._write(edges, "edges")
-        return {"edges": int(self._read("edges").count())}
+        rows = F.broadcast(self._rows())
+        pairs = self._read("pairs").select("a", "b")
+        return (pairs.join(rows.select(F.col("id").alias("a"), F.col("row").alias("x")), "a")
+                .join(rows.select(F.col("id").alias("b"), F.col("row").alias("y")), "b").select("x", "y"))
+
+    def _edges(self, cfg: PipelineConfig, fingerprint: str) -> dict[str, int]:
+        """Candidates scored a block of rows at a time, blocks dealt round-robin to the tasks
+        (a block's pairs run from its rows to every later row, so early blocks cost more)."""
+        spark = self.session()
+        fs, p = _fs(self._path("edges"))
+        if fs.exists(p):  # files of an attempt with another task count would linger
+            fs.rm(p, recursive=True)
+        n = int(self._rows().count())
+        size = scoring.CANDIDATE_BLOCK
+        blocks = [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+        ntasks = max(1, min(len(blocks), 2 * self.partitions()))
+        dealt = [[(t, lo, hi) for lo, hi in blocks[t::ntasks]] for t in range(ntasks)]
+        df = (spark.sparkContext.parallelize(range(ntasks), ntasks).flatMap(lambda t: dealt[t])
+              .toDF("task int, lo int, hi int") if blocks else spark.createDataFrame([], "task int, lo int, hi int"))
+        task = columns.edges_task(cfg, self._path("columns") + "/corpus", fingerprint, self._path("edges"))
+        got = df.mapInPandas(task, columns.EDGE_SCHEMA).collect()
+        if not got:  # no article: an empty dataset, so later steps read no edge
+            for kind in (0, 1):
+                spark.createDataFrame([], "x int, y int, m int").write.mode("overwrite").parquet(
+                    f"{self._path('edges')}/kind={kind}")
+        return {"edges": sum(int(r["edges"]) for r in got), "forest_edges": sum(int(r["forest"]) for r in got)}
 
     def _components(self) -> dict[str, int]:
         from pyspark.sql import functions as F
 
-        edges = (self._read("edges").select(F.col("a").alias("u"), F.col("b").alias("v"))
-                 .where(F.col("u") != F.col("v")).distinct())
+        forest = self._read("edges").where(F.col("kind") == 1).select(F.col("x").alias("u"), F.col("y").alias("v"))
+        dups = self._dup_rows().select(F.col("x").alias("u"), F.col("y").alias("v"))
+        edges = forest.unionByName(dups).where(F.col("u") != F.col("v")).distinct()
         rounds = 0
         while True:
             rounds += 1
             edges = self._star_round(edges, rounds)
             if self._is_star_forest(edges):
                 break
-        ids = self._read("articles").select("id")
-        leaf = edges.select(F.col("u").alias("id"), F.col("v").alias("comp"))
-        comps = ids.join(leaf, "id", "left").select("id", F.coalesce("comp", "id").alias("comp"))
+        leaf = edges.select(F.col("u").alias("row"), F.col("v").alias("comp"))
+        comps = self._rows().select("row").join(leaf, "row", "left").select("row", F.coalesce("comp", "row").alias("comp"))
         self._write(comps, "components")
         n = int(self._read("components").select("comp").distinct().count())
         return {"components": n, "component_rounds": rounds}
-
     def _star_round(self, edges: Any, n: int) -> Any:
         """One large-star then one small-star pass, written to Parquet (so the lineage stays
         short and a lost executor costs this round only).  Edges point from a node to a
@@ -319,17 +370,55 @@ class SparkEngine:
             return False
         return not edges.groupBy("u").count().where(F.col("count") > 1).limit(1).count()
 
-    def _stories(self, cfg: PipelineConfig) -> dict[str, int]:
+    def _heads(self, *extra: str) -> Any:
+        """Each article's row, id, what its story record reads (title, date, lead, length)
+        and the ``extra`` columns of the articles step."""
+        return self._read("articles").select("id", "title", "published_at", "lead", "length", *extra).join(
+            self._rows(), "id")
+
+    def _links(self) -> dict[str, int]:
+        """Duplicate links: per component holding duplicate pairs, its duplicate groups'
+        canonicals (earliest, then most complete) from the members' heads."""
         from pyspark.sql import functions as F
 
-        comps = self._read("components")
-        arts = self._read("articles").select("id", "article", "facts").join(comps, "id")
-        edges = self._read("edges").select("a", "b", F.lit("edge").alias("kind"), "score")
-        links = edges.unionByName(self._read("pairs").select("a", "b", "kind", "score"))
-        links = links.join(self._read("components").withColumnRenamed("id", "a"), "a")
-        out = (arts.groupBy("comp").cogroup(links.groupBy("comp"))
-               .applyInPandas(tasks.story_task(cfg), tasks.OUTPUT_SCHEMA))
+        comps = F.broadcast(self._read("components"))
+        rows = F.broadcast(self._rows())
+        pairs = (self._read("pairs").join(rows.select(F.col("id").alias("a"), "row"), "a").join(comps, "row")
+                 .select("comp", "a", "b", "kind", "score"))
+        members = pairs.select(F.col("a").alias("id")).unionByName(pairs.select(F.col("b").alias("id"))).distinct()
+        heads = self._heads().join(members, "id", "left_semi").join(comps, "row")
+        out = heads.groupBy("comp").cogroup(pairs.groupBy("comp")).applyInPandas(tasks.links_task(), tasks.OUTPUT_SCHEMA)
+        self._write(out, "links")
+        return {"duplicates": int(self._read("links").count())}
+
+    def _groups(self, cfg: PipelineConfig) -> dict[str, int]:
+        """Average link per component, a task per share of the components: each reads the
+        components, the duplicate pairs (as rows, written here) and the edges step's files
+        itself (see :func:`~unspun.engines.spark_columns.groups_task`)."""
+        spark = self.session()
+        root = self._path("groups")
+        self._dup_rows().write.mode("overwrite").parquet(f"{root}/dups")
+        n = int(self._rows().count())
+        ntasks = self.partitions()
+        tasks_df = spark.sparkContext.parallelize(range(ntasks), ntasks).map(lambda t: (t,)).toDF("task int")
+        labels = tasks_df.mapInPandas(columns.groups_task(cfg, self.opts.work_dir, n, ntasks), columns.GROUP_SCHEMA)
+        labels.write.mode("overwrite").parquet(f"{root}/labels")
+        got = spark.read.parquet(f"{root}/labels")
+        return {"grouped_articles": int(got.count()), "multi_stories": int(got.select("label").distinct().count())}
+
+    def _stories(self, cfg: PipelineConfig) -> dict[str, int]:
+        """A story per label (an article in no multi-article story is its own): its record,
+        and unless stories only its provenance, cross-check and brief."""
+        from pyspark.sql import functions as F
+
+        labels = self.session().read.parquet(self._path("groups") + "/labels")
+        links = self._read("links")
+        df = self._heads(*(("article", "facts") if cfg.briefs else ())).join(labels, "row", "left")
+        df = df.withColumn("label", F.coalesce("label", "row"))
+        if cfg.briefs:
+            df = df.join(links.select("id", F.col("data").alias("link")), "id", "left")
+        df = df.repartition(self.partitions(), "label").sortWithinPartitions("label", "id")
+        out = df.mapInPandas(tasks.stories_task(cfg), tasks.OUTPUT_SCHEMA).unionByName(links)
         self._write(out, "stories", partition_by="kind")
         got = {r["kind"]: int(r["count"]) for r in self._read("stories").groupBy("kind").count().collect()}
         return {"stories": got.get("story", 0), "duplicates": got.get("link", 0)}
-
