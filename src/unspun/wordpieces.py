@@ -63,7 +63,7 @@ class WordPieces:
         self._model = tokenizer.model
         self._special = [t.content for t in tokenizer.get_added_tokens_decoder().values()]
         self.max_tokens, self.unk_id, self.memo_limit = max_tokens, unk_id, memo_limit
-        self._memo: dict[str, list[int]] = {}
+        self._memo: dict[str, tuple[int, ...]] = {}
 
     def ids(self, text: str) -> list[int] | None:
         if _UNSAFE.search(text) or any(s in text for s in self._special):
@@ -79,7 +79,9 @@ class WordPieces:
             if got is None:
                 if len(self._memo) >= self.memo_limit:
                     self._memo.clear()
-                got = self._memo[word] = [t.id for t in self._model.tokenize(word)]
+                # A tuple, not a list: a tuple of ints leaves the garbage collector's lists, and a
+                # million memoized lists made full collections cost 0.2-0.4 ms an article.
+                got = self._memo[word] = tuple(t.id for t in self._model.tokenize(word))
             out.extend(got)
             if len(out) >= self.max_tokens:
                 break

@@ -239,7 +239,12 @@ class SparkEngine:
         first = Window.partitionBy("id").orderBy("file_ord", "item_ord")
         items = items.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1).drop("_n")
         # Several tasks a core: a lost task costs less, and each holds fewer columns.
-        items = items.repartition(4 * self.partitions(), "id")
+        # Each task then takes its articles in reading order. A shard's neighbours share words
+        # (one crawl day, one story; in the benchmark corpus, one generation), which keeps the
+        # word memos warm; in the order the shuffle by id deals them, a worker that has seen
+        # a few hundred thousand articles misses its memos most of the time (3.8 ms an article
+        # instead of 2.9 at 100k, one process). The order changes no output.
+        items = items.repartition(4 * self.partitions(), "id").sortWithinPartitions("file_ord", "item_ord")
         chunks = self._path("articles-columns")
         fs, p = _fs(chunks)
         if fs.exists(p):  # chunks of an attempt with other partitions would linger
