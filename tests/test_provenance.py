@@ -23,8 +23,8 @@ from unspun.evaluation.provenance import score_derivations, score_mrpc
 from unspun.models import Encoder, sentence_encoder
 from unspun.records import Article
 from unspun.stages import copytree, provenance
-from unspun.stages.align import align, prepare
-from unspun.textutil import words
+from unspun.stages.align import align, prepare, swapped_pairs
+from unspun.textutil import sentences, words
 
 
 @pytest.fixture(scope="module")
@@ -135,16 +135,16 @@ def test_spin_is_read_from_word_rarity_on_real_articles() -> None:
     assert called >= 45 and reversed_ == 0, (called, reversed_)
 
 
-def _parents_with_and_without(encoder: Encoder, topic: int, copy_file: str, sibling_file: str,
-                              weight: str) -> tuple[str | None, str | None, str | None, str]:
-    """For the copy ``copy_file`` of ECB+ story ``ecbplus/{topic}ecbplus``: the parent traced as
-    things are and with provenance's cost ``weight`` at 0, its true parent, and the id of its
-    sibling ``sibling_file`` (a copy of the same original)."""
+def _parents_with_and_without(encoder: Encoder, story_name: str, copy_file: str,
+                              weight: str) -> tuple[str | None, str | None, str | None, dict[str, str]]:
+    """For the copy ``copy_file`` of the synthetic ECB+ story ``story_name``: the parent traced
+    as things are and with provenance's cost ``weight`` at 0, its true parent, and the id of
+    each article of the story by file name."""
+    topic = int(story_name.split("/")[1].split("ecb")[0])
     story = next(s for s in ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl", topics={topic})
-                 if s.name == f"ecbplus/{topic}ecbplus")
+                 if s.name == story_name)
     case = next(c for c in story.cases if c.article.source.endswith(copy_file))
-    sibling = next(c for c in story.cases if c.article.source.endswith(sibling_file))
-    assert case.parent == sibling.parent
+    ids = {c.article.source.rsplit("/", 1)[-1]: c.article.id for c in story.cases}
 
     def parent_of_copy() -> str | None:
         derivations, _ = provenance.trace_story([c.article for c in story.cases], None, encoder)
@@ -157,7 +157,7 @@ def _parents_with_and_without(encoder: Encoder, topic: int, copy_file: str, sibl
         without = parent_of_copy()
     finally:
         setattr(provenance, weight, saved)
-    return with_cost, without, case.parent, sibling.article.id
+    return with_cost, without, case.parent, ids
 
 
 def test_a_copy_is_not_hung_under_a_sibling_that_changed_its_words(encoder: Encoder) -> None:
@@ -165,10 +165,10 @@ def test_a_copy_is_not_hung_under_a_sibling_that_changed_its_words(encoder: Enco
     changed, so it cannot come from the first.  The cost of words found again
     (copytree.regraft) puts it back under the original; without it the second is hung under
     its sibling."""
-    got, without, truth, sibling = _parents_with_and_without(
-        encoder, 8, "8_8ecbplus.xml~copy1.txt", "8_8ecbplus.xml~copy0.txt", "_REGAIN_COST")
-    assert got == truth
-    assert without == sibling  # the error the regain cost corrects
+    got, without, truth, ids = _parents_with_and_without(
+        encoder, "ecbplus/14ecbplus", "14_11ecbplus.xml~copy0.txt", "_REGAIN_COST")
+    assert got == truth == ids["14_11ecbplus.xml.txt"]
+    assert without == ids["14_11ecbplus.xml~copy1.txt"]  # the error the regain cost corrects
 
 
 def test_a_copy_that_drops_its_siblings_new_words_is_not_its_copy(encoder: Encoder) -> None:
@@ -176,10 +176,45 @@ def test_a_copy_that_drops_its_siblings_new_words_is_not_its_copy(encoder: Encod
     sentences but not the synonyms the first brought in, more often than the first's other
     words.  The forgetting cost (copytree._forgotten) puts it back under the original; without
     it the second is hung under its sibling."""
-    got, without, truth, sibling = _parents_with_and_without(
-        encoder, 13, "13_14ecbplus.xml~copy0.txt", "13_14ecbplus.xml~copy1.txt", "_FORGET_COST")
-    assert got == truth
-    assert without == sibling  # the error the forgetting cost corrects
+    got, without, truth, ids = _parents_with_and_without(
+        encoder, "ecbplus/6ecb", "6_2ecb.xml~copy0.txt", "_FORGET_COST")
+    assert got == truth == ids["6_2ecb.xml.txt"]
+    assert without == ids["6_2ecb.xml~copy1.txt"]  # the error the forgetting cost corrects
+
+
+def test_a_copy_of_a_reordered_copy_keeps_its_parents_order(encoder: Encoder) -> None:
+    """A copy of a copy whose sentences the first copy reordered: it carries them in its
+    parent's order, which the other copy of the original does not share.  The order cost puts
+    it under its parent; without it, it is hung under its parent's sibling."""
+    got, without, truth, ids = _parents_with_and_without(
+        encoder, "ecbplus/1ecbplus", "1_16ecbplus.xml~copy2.txt", "_ORDER_COST")
+    assert got == truth == ids["1_16ecbplus.xml~copy0.txt"]
+    assert without == ids["1_16ecbplus.xml~copy1.txt"]  # the error the order cost corrects
+
+
+def test_a_copy_lacking_a_would_be_parents_leftovers_is_its_sibling(encoder: Encoder) -> None:
+    """Two copies of one original: the sibling's scraped leftovers (its injected "Related:"
+    line, caption or AI note, removed by cleaning) are not in the copy, so it did not copy the
+    sibling.  The leftover cost puts it under the original; without it, under the sibling."""
+    got, without, truth, ids = _parents_with_and_without(
+        encoder, "ecbplus/8ecbplus", "8_8ecbplus.xml~copy1.txt", "_LEFTOVER_COST")
+    assert got == truth == ids["8_8ecbplus.xml.txt"]
+    assert without == ids["8_8ecbplus.xml~copy0.txt"]  # the error the leftover cost corrects
+
+
+def test_swapped_pairs_counts_sentences_carried_out_of_order() -> None:
+    """A real article against itself with two sentence pairs swapped and one moved to the end."""
+    text = next(SEEDS.glob("002_*.txt")).read_text(encoding="utf-8")
+    title = text.split("\n", 1)[0]
+    sents = [text[x:y] for x, y in sentences(text) if len(text[x:y].split()) >= 8 and "\n" not in text[x:y]][:10]
+    assert len(sents) == 10
+    moved = [sents[1], sents[0], sents[3], sents[2], *sents[5:], sents[4]]
+    a, b = make_article("moved", [title, *moved], None), make_article("orig", [title, *sents], None)
+    al = align(prepare(a, None), prepare(b, None))
+    assert len(al.matches) == 10
+    # two adjacent swaps, and sentence 4 now after the five sentences it preceded
+    assert swapped_pairs(al) == 2 + 5
+    assert swapped_pairs(align(prepare(b, None), prepare(b, None))) == 0
 
 
 def test_forgotten_counts_only_the_excess_over_the_parents_other_words() -> None:
@@ -242,7 +277,7 @@ def test_synthetic_benchmark_floors(encoder: Encoder) -> None:
     assert r["copies"] >= 100
     assert r["derived_f1"] >= 0.97, r
     assert r["direction_accuracy"] >= 0.90, r
-    assert r["parent_accuracy"] >= 0.78, r
+    assert r["parent_accuracy"] >= 0.88, r
     # SemEval en-en pairs rated the same story: the issue's floors for derived F1 and direction.
     r = score_derivations(semeval_stories(DATA / "semeval2022-t8" / "pairs-dev.csv"), encoder)
     assert r["copies"] >= 40 and r["derived_f1"] >= 0.95 and r["direction_accuracy"] >= 0.90, r

@@ -19,7 +19,8 @@ its origin).  A linked pair is then argued:
   only carry what its source had), part of what it lost, less the direction evidence.  A
   copy of a copy hangs under the copy whose new wording it carries; two copies of one
   original hang under the original.  Links between articles that are not ancestor and
-  descendant are reported as shared origins.
+  descendant are reported as shared origins.  Edits a copy passes on (its sentence order, the
+  scraped leftovers it carries) are charged where they would have to be made twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ..dates import to_date
 from ..models import Encoder
 from ..records import AlignedPair, Article, Derivation, OutletProfile, Signal, Span
 from ..textutil import STOPWORDS, fold, words
-from .align import AlignConfig, Alignment, Doc, align, gram_rows, prepare, sentence_similarity
+from .align import AlignConfig, Alignment, Doc, align, gram_rows, prepare, sentence_similarity, swapped_pairs, trigrams
 from .clean import METADATA_REASONS
 from .cluster import table_language, word_zipf
 from .copytree import ancestors, arborescence, regraft
@@ -298,13 +299,16 @@ def _families(pairs: list[_Pair]) -> list[list[_Pair]]:
 
 
 # Edge costs of the copy tree (see _resolve).  A copy's new trigrams (text its parent lacks)
-# cost a full unit and its losses 0.35: rewriting adds few new word triples but cutting and
+# cost a full unit and its losses 0.25: rewriting adds few new word triples but cutting and
 # condensing lose many, so text the other lacks is the stronger sign that it is not the parent.
-# Direction evidence counts 0.02 a point (a date a day or more apart, 3 points, is worth a
-# tenth of the copy's text).  Chosen on ECB+ topics 1-25 of the synthetic set; evidence from
-# 0.01 to 0.03 gives figures within 0.01.  Losses were 0.6 until the forgetting cost below
-# came in; with it, 0.3 and 0.35 tie best on the tuning topics (0.4: one copy fewer).
-_LOSS_COST = 0.35
+# The trigrams are counted within clauses (:func:`_clause_grams`), so moving a clause to the
+# other side of its comma is neither new text nor lost text.  Direction evidence counts 0.02 a
+# point (a date a day or more apart, 3 points, is worth a tenth of the copy's text).  Chosen
+# on ECB+ topics 1-25 of the synthetic set; evidence from 0.01 to 0.03 gives figures within
+# 0.01.  Losses were 0.6 until the forgetting cost below came in, then 0.35; with clause
+# trigrams and the edit costs further down, 0.25 is best on the tuning topics (0.969; 0.2 and
+# 0.3: 0.965, one copy fewer).
+_LOSS_COST = 0.25
 # A copy's content words that its parent lacks but an ancestor above the parent has were
 # lost and found again (see .copytree).  Charged at one unit per share of the copy's words,
 # like its new trigrams.  Chosen on ECB+ topics 1-25 of the synthetic set (parent accuracy
@@ -320,7 +324,53 @@ _REGAIN_COST = 1.0
 # under a sibling.
 _FORGET_COST = 0.15
 _EVIDENCE_COST = 0.02
+# Edits a copy passes on to its own copies, which a second copy of the same original makes
+# only by chance (parsimony: the tree that needs each edit once is the likelier one):
+# * sentences carried in another order: each pair of carried sentences in swapped order costs
+#   0.03.  A copy of a reordered copy keeps its parent's order; hung under the original
+#   instead, it would have to make the same swaps again.
+# * the source's leftovers that the copy lacks: each line the cleaner removed from the source
+#   (headline, dateline, caption, credit, "Related:" teaser, AI note) that has no counterpart
+#   among the copy's removed lines (half its words in common: a spinner rewords them too)
+#   costs 0.03.  Scraped leftovers travel with copied text, so a copy that lacks its would-be
+#   parent's leftovers is more likely its sibling.
+# Chosen together on ECB+ topics 1-25 of the synthetic set.  With whole-sentence trigrams:
+# parent accuracy 0.922 -> 0.957 (order alone 0.933; counting only adjacent descents, or moved
+# sentences as n minus the longest run in order, did worse; so did charging leftovers a copy
+# adds as well as those it lacks).  With clause trigrams (0.969): leftovers 0.03 is best
+# (0.025 and 0.035: 0.965) and order ties from 0.02 to 0.04; 0.03 is the middle of the tie.
+_ORDER_COST = 0.03
+_LEFTOVER_COST = 0.03
+_LEFTOVER_MATCH = 0.5
 _ROOT = "\x00"
+
+
+_CLAUSE = re.compile(r"[,;:]")
+
+
+def _clause_grams(article: Article, doc: Doc) -> frozenset[str]:
+    """Word trigrams of ``doc``'s sentences, each clause on its own.
+
+    Spinners move a clause to the other side of its comma ("X, Y." -> "Y, X."): the words are
+    the same and only the trigrams across the comma change.  Counted within clauses, that is
+    neither text the copy added nor text it lost, and a second spinner that swaps the clause
+    back does not look like the original's own text.
+    """
+    out: set[str] = set()
+    for x in doc.sentences:
+        for part in _CLAUSE.split(article.text[x.start : x.end]):
+            out |= trigrams(words(part))
+    return frozenset(out)
+
+
+def _leftovers(article: Article) -> tuple[frozenset[str], ...]:
+    """The words of each line cleaning removed from ``article`` (junk and metadata alike)."""
+    return tuple(ws for ws in (frozenset(words(r.text)) for r in article.removals) if ws)
+
+
+def _leftovers_lost(source: tuple[frozenset[str], ...], copy: tuple[frozenset[str], ...]) -> int:
+    """How many of ``source``'s removed lines have no counterpart among ``copy``'s."""
+    return sum(not any(len(x & y) >= _LEFTOVER_MATCH * min(len(x), len(y)) for y in copy) for x in source)
 
 
 def _resolve(pairs: list[_Pair]) -> list[Derivation]:
@@ -328,7 +378,8 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
 
     Each linked pair is an edge both ways: origin -> copy costs the copy's share of trigrams
     the origin lacks, plus part of the origin's share the copy lacks, minus the evidence that
-    the copy is the later text.  The cheapest tree over a family (:func:`.copytree.arborescence`, with
+    the copy is the later text, plus the edits it passes on (pairs of sentences carried in
+    swapped order, the origin's removed lines it lacks).  The cheapest tree over a family (:func:`.copytree.arborescence`, with
     one article as the original) is the most economical story of who copied whom: a copy of a
     copy sits under the copy whose new wording it carries, two copies of one original each
     under the original whose full text they both cut.  The tree is then improved move by move
@@ -343,10 +394,14 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
     originality: dict[str, float] = {}
     grams: dict[str, frozenset[str]] = {}
     terms: dict[str, frozenset[str]] = {}
+    left: dict[str, tuple[frozenset[str], ...]] = {}
     for p in pairs:
         originality[p.b.id] = originality.get(p.b.id, 0.0) + p.score
         originality[p.a.id] = originality.get(p.a.id, 0.0) - p.score
-        grams[p.a.id], grams[p.b.id] = p.ab.a.grams, p.ab.b.grams
+        for x, doc in ((p.a, p.ab.a), (p.b, p.ab.b)):
+            if x.id not in left:  # an article is in many pairs: its trigrams and leftovers once
+                left[x.id] = _leftovers(x)
+                grams[x.id] = _clause_grams(x, doc)
         for d in (p.ab.a, p.ab.b):
             if d.article_id not in terms:  # an article is in many pairs: its words once
                 terms[d.article_id] = frozenset().union(*(x.terms for x in d.sentences))
@@ -354,11 +409,12 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
     for family in _families(pairs):
         edges: dict[tuple[str, str], float] = {}
         for p in family:
-            for cid, oid, sign in ((p.a.id, p.b.id, 1.0), (p.b.id, p.a.id, -1.0)):
+            for cid, oid, sign, al in ((p.a.id, p.b.id, 1.0, p.ab), (p.b.id, p.a.id, -1.0, p.ba)):
                 mine, theirs = grams[cid], grams[oid]
                 new = len(mine - theirs) / len(mine) if mine else 0.0
                 lost = len(theirs - mine) / len(theirs) if theirs else 0.0
-                edges[(oid, cid)] = round(new + _LOSS_COST * lost - _EVIDENCE_COST * sign * p.score, 9)
+                edits = _ORDER_COST * swapped_pairs(al) + _LEFTOVER_COST * _leftovers_lost(left[oid], left[cid])
+                edges[(oid, cid)] = round(new + _LOSS_COST * lost - _EVIDENCE_COST * sign * p.score + edits, 9)
         for i in {i for p in family for i in (p.a.id, p.b.id)}:
             # One root per family: entering from outside costs more than any tree inside.
             edges[(_ROOT, i)] = round(1e6 - _EVIDENCE_COST * originality[i] / 2, 9)
