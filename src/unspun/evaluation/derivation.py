@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..dates import date_of_date_line, to_date
+from ..dates import to_date
 from ..records import Article
 from ..stages.align import containment, trigrams
-from ..stages.clean import clean_article
+from ..stages.clean import clean_article, read_dateline
 from ..stages.ingest.common import article_from_text
 from ..textutil import sentences, words
 
@@ -168,9 +168,10 @@ def make_copy(lines: list[str], rng: random.Random, other_title: str) -> tuple[l
             body[i], body[i + 1] = body[i + 1], body[i]
     out = []
     for s in body:
-        if date_of_date_line(s):
-            # The page's own date line is not a fact of the story: a farm keeps it (its date
-            # is then the original's) or prints its own, it does not nudge it by a day.
+        if read_dateline(s):
+            # The page's own date line ("7 July 2012", "Published: 09th June 2013", as the
+            # cleaner reads them) is not a fact of the story: a farm keeps it (its date is then
+            # the original's) or prints its own, it does not nudge it by a day.
             out.append(s)
             continue
         if "condense" in ops and rng.random() < 0.4:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
 from ..dates import date_of_date_line, parse_date_line, to_date
 from ..records import Article, MetaEvidence, Removal, Span
 from ..textutil import normalize_for_hash
 
-__all__ = ["METADATA_REASONS", "STAGE", "LineLabel", "classify_lines", "clean_article", "detect_language"]
+__all__ = ["METADATA_REASONS", "STAGE", "LineLabel", "classify_lines", "clean_article", "detect_language",
+           "read_dateline"]
 
 STAGE = "clean"
 
@@ -148,6 +150,20 @@ def _single_line_reason(line: str, title_key: str | None) -> str | None:
     return None
 
 
+def read_dateline(line: str, base: date | None = None) -> tuple[str, str] | None:
+    """The publication date a line that is only a dateline gives, with how it was read:
+    ("2013-06-09", "dateline") for "Published: 09th June 2013", ("2012-07-07", "date_line")
+    for "7 July 2012"; None for any other line (near the top of a text, the cleaner removes
+    such a line as metadata)."""
+    n_words = len(line.split())
+    dm = _DATELINE.match(line.strip())
+    if dm and n_words <= 12 and (when := parse_date_line(dm.group("when"), base)):
+        return when, "dateline"
+    if n_words <= 10 and (when := date_of_date_line(line.strip())):
+        return when, "date_line"
+    return None
+
+
 def _lines(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
 
@@ -188,7 +204,6 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
         if reason is None and i < 12:
             # Bylines and datelines sit at the top; lower down "By ..." starts a sentence.
             bm = _BYLINE.match(stripped)
-            dm = _DATELINE.match(stripped)
             # A byline line is short; a longer match is the story running on after the byline.
             if bm and len(bm.group("who").split()) <= 6 and n_words_line <= 20:
                 who = bm.group("who").strip()
@@ -202,11 +217,8 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
                     if when:
                         put("published_at", when, "byline_date", 0.9, s, e)
                 reason = "byline"
-            elif dm and n_words_line <= 12 and parse_date_line(dm.group("when"), base):
-                put("published_at", parse_date_line(dm.group("when"), base) or "", "dateline", 0.9, s, e)
-                reason = "dateline"
-            elif n_words_line <= 10 and (when := date_of_date_line(stripped)):
-                put("published_at", when, "date_line", 0.85, s, e)
+            elif read := read_dateline(stripped, base):
+                put("published_at", read[0], read[1], 0.9 if read[1] == "dateline" else 0.85, s, e)
                 reason = "dateline"
         if reason is None and _CREDIT.search(stripped) and n_words_line <= 30:
             reason = "credit"
