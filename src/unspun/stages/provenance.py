@@ -379,10 +379,10 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
     Each linked pair is an edge both ways: origin -> copy costs the copy's share of trigrams
     the origin lacks, plus part of the origin's share the copy lacks, minus the evidence that
     the copy is the later text, plus the edits it passes on (pairs of sentences carried in
-    swapped order, the origin's removed lines it lacks).  The cheapest tree over a family (:func:`.copytree.arborescence`, with
-    one article as the original) is the most economical story of who copied whom: a copy of a
-    copy sits under the copy whose new wording it carries, two copies of one original each
-    under the original whose full text they both cut.  The tree is then improved move by move
+    swapped order, the origin's removed lines it lacks).  The cheapest tree over a family
+    (:func:`.copytree.arborescence`, with one article as the original) is the most economical
+    story of who copied whom: a copy of a copy sits under the copy whose new wording it
+    carries, two copies of one original each under the original whose full text they both cut.  The tree is then improved move by move
     (:func:`.copytree.regraft`) under costs no single edge carries: words a copy found again
     (its parent lacks them, an ancestor has them) and its parent's new words it dropped.  The
     original is the tree's root; ties go to the article with the most direction evidence in
@@ -399,12 +399,10 @@ def _resolve(pairs: list[_Pair]) -> list[Derivation]:
         originality[p.b.id] = originality.get(p.b.id, 0.0) + p.score
         originality[p.a.id] = originality.get(p.a.id, 0.0) - p.score
         for x, doc in ((p.a, p.ab.a), (p.b, p.ab.b)):
-            if x.id not in left:  # an article is in many pairs: its trigrams and leftovers once
+            if x.id not in left:  # an article is in many pairs: its text is read once
                 left[x.id] = _leftovers(x)
                 grams[x.id] = _clause_grams(x, doc)
-        for d in (p.ab.a, p.ab.b):
-            if d.article_id not in terms:  # an article is in many pairs: its words once
-                terms[d.article_id] = frozenset().union(*(x.terms for x in d.sentences))
+                terms[x.id] = frozenset().union(*(sent.terms for sent in doc.sentences))
     out: list[Derivation] = []
     for family in _families(pairs):
         edges: dict[tuple[str, str], float] = {}
