@@ -43,7 +43,10 @@ def main() -> None:
     def score(name: str, w: np.ndarray, bonus: float, penalty: float, threshold: float) -> float:
         pairs, v = chans[name]
         t = v[:, 4]
-        s = v[:, :4] @ w + np.where(t > 0, bonus, 0.0) - np.where(t < 0, penalty, 0.0)
+        content = v[:, :4] @ w
+        # Time moves only pairs whose content reaches ``time_min_content`` (as the scorer does).
+        s = content + np.where(content >= base.time_min_content,
+                               np.where(t > 0, bonus, 0.0) - np.where(t < 0, penalty, 0.0), 0.0)
         edges = [(a, b, round(float(x), 6)) for (a, b), x in zip(pairs, s, strict=True) if x >= base.edge_floor]
         cfg = cluster.ClusterConfig(threshold=threshold)
         groups = cluster.cluster_edges(split[name], edges, cfg)

@@ -77,6 +77,29 @@ def test_batch_scores_equal_pair_scores_in_any_batch(ecb_features: dict[str, Sto
     assert {(a, b) for a, b, s in bulk if s >= CFG.edge_floor} == {(a, b) for a, b, _ in cluster.edges_for(pairs, feats, CFG)}
 
 
+def test_time_moves_only_pairs_whose_content_makes_an_edge(ecb_features: dict[str, StoryFeatures]) -> None:
+    """Articles of different ECB+ topics that happen to name the same first year are not
+    brought closer by it (nor those naming different years pushed apart), while articles whose
+    content reaches the edge floor still get the time adjustment."""
+    topic = {a.id: r["topic"] for r, a in _ecb({1, 3, 4, 8, 12})}
+    flat = replace(CFG, time_bonus=0.0, time_penalty=0.0)
+    low = across = moved = 0
+    for a, b in cluster.candidate_pairs(ecb_features):
+        fa, fb = ecb_features[a], ecb_features[b]
+        adjust = cluster._time(fa.anchor, fb.anchor, CFG)
+        if not adjust:
+            continue
+        content = cluster.similarity(fa, fb, flat)
+        if content < CFG.time_min_content:
+            low += 1
+            across += topic[a] != topic[b]
+            assert cluster.similarity(fa, fb, CFG) == content
+        else:
+            moved += 1
+            assert cluster.similarity(fa, fb, CFG) == pytest.approx(content + adjust, abs=2e-6)
+    assert across > 100 and low > across and moved > 100, (low, across, moved)
+
+
 def test_dense_dots_by_matrix_product_equal_pairwise_sums(ecb_features: dict[str, StoryFeatures]) -> None:
     # Stored vectors are float16 values, so a BLAS product over many pairs at once gives each
     # pair exactly the float64 pairwise sum that similarity() takes; both paths, every pair.
@@ -308,8 +331,8 @@ def test_semeval_english_pairs(tmp_path: Path) -> None:
         w.writeheader()
         w.writerows(rows)
     res = cluster_eval.score_semeval(path)["en-en"]
-    # Regression floor: the issue's target is 0.78 and this measures 0.778 (see benchmarks/results/cluster.md).
-    assert res["pairs"] == 161 and res["unspun"] >= 0.77, res
+    # The issue's target; this measures 0.795 (see benchmarks/results/cluster.md).
+    assert res["pairs"] == 161 and res["unspun"] >= 0.78, res
     assert res["unspun"] > res["TF-IDF cosine"]
 
 

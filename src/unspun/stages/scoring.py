@@ -291,7 +291,8 @@ class _Table:
             num += np.where(dense, cfg.dense * dot, 0.0)
             total += np.where(dense, cfg.dense, 0.0)
         total = np.where(total == 0, 1.0, total)
-        return num / total + self._time(x, y)
+        content = num / total
+        return content + np.where(content >= cfg.time_min_content, self._time(x, y), 0.0)
 
     def _dense_dots(self, p: _Pairs) -> npt.NDArray[np.float64]:
         """Dense dot products of row pairs, equal to the pairwise float64 sum bit for bit.
