@@ -67,16 +67,18 @@ class Bag:
 def _bag(vectors: Sequence[Mapping[str, float]]) -> Bag:
     from scipy.sparse import csr_matrix
 
-    words = sorted({w for v in vectors for w in v})
+    # One pass over every (word, weight) in Python, then a single stable sort by (row, column)
+    # in numpy: sorting each article's items in Python cost a third of clustering 10k articles.
+    flat = [w for v in vectors for w in v]
+    words = sorted(set(flat))
     col = {w: k for k, w in enumerate(words)}
-    indptr, cols, vals = [0], [], []
-    for v in vectors:
-        items = sorted((col[w], x) for w, x in v.items())
-        cols += [c for c, _ in items]
-        vals += [x for _, x in items]
-        indptr.append(len(cols))
-    m = csr_matrix((np.asarray(vals, dtype=np.float64), np.asarray(cols, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
-                   shape=(len(vectors), max(1, len(words))))
+    sizes = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
+    cols = np.fromiter(map(col.__getitem__, flat), dtype=np.int32, count=len(flat))
+    vals = np.fromiter((x for v in vectors for x in v.values()), dtype=np.float64, count=len(flat))
+    order = np.lexsort((cols, np.repeat(np.arange(len(vectors), dtype=np.int64), sizes)))
+    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    m = csr_matrix((vals[order], cols[order], indptr), shape=(len(vectors), max(1, len(words))))
     return Bag(m, tuple(words))
 
 
