@@ -48,6 +48,7 @@ import json
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -267,8 +268,8 @@ def main() -> None:
               f"{1000 * r['cluster_s'] / r['articles']:.2f} | {r['peak_rss_mb']:.0f} | {r['stories']:,} | {r['b3_f1_ecb']:.3f} |")
     ten = next((r for r in rows if r.get("bertopic_s")), None)
     if ten:
-        secs, f1s = sorted(ten["bertopic_s"]), ten["bertopic_b3_f1_ecb"]
-        median = secs[len(secs) // 2] if len(secs) % 2 else (secs[len(secs) // 2 - 1] + secs[len(secs) // 2]) / 2
+        secs, f1s = ten["bertopic_s"], ten["bertopic_b3_f1_ecb"]
+        median = statistics.median(secs)
         print()
         print(f"10k articles, same precomputed embeddings: BERTopic UMAP + HDBSCAN, {len(secs)} runs (UMAP unseeded): "
               f"median {median:.1f} s, B3-F1 mean {sum(f1s) / len(f1s):.3f} "

@@ -303,12 +303,12 @@ def _families(pairs: list[_Pair]) -> list[list[_Pair]]:
 # condensing lose many, so text the other lacks is the stronger sign that it is not the parent.
 # The trigrams are counted within clauses (:func:`_clause_grams`), so moving a clause to the
 # other side of its comma is neither new text nor lost text; a clause too short for a trigram
-# ("'' he said.") counts as one gram, so "he said" -> "he noted" is an edit.  Direction evidence counts 0.02 a
-# point (a date a day or more apart, 3 points, is worth a tenth of the copy's text).  Chosen
-# on ECB+ topics 1-25 of the synthetic set; evidence from 0.01 to 0.03 gives figures within
-# 0.01.  Losses were 0.6 until the forgetting cost below came in, then 0.35; with clause
-# trigrams and the edit costs further down, 0.25 is best on the tuning topics (0.969; 0.2 and
-# 0.3: 0.965, one copy fewer).
+# ("'' he said.") counts as one gram, so "he said" -> "he noted" is an edit.  Direction evidence
+# counts 0.02 a point (a date a day or more apart, 3 points, is worth a tenth of the copy's
+# text).  Chosen on ECB+ topics 1-25 of the synthetic set; evidence from 0.01 to 0.03 gives
+# figures within 0.01.  Losses were 0.6 until the forgetting cost below came in, then 0.35; with
+# clause trigrams and the edit costs further down, 0.25 is best on the tuning topics (0.969; 0.2
+# and 0.3: 0.965, one copy fewer).
 _LOSS_COST = 0.25
 # A copy's content words that its parent lacks but an ancestor above the parent has were
 # lost and found again (see .copytree).  Charged at one unit per share of the copy's words,
@@ -391,17 +391,17 @@ def _leftovers_lost(source: tuple[frozenset[str], ...], copy: tuple[frozenset[st
 def _resolve(pairs: list[_Pair]) -> list[Derivation]:
     """A copy tree per family of linked articles, decided on all the family's evidence at once.
 
-    Each linked pair is an edge both ways: origin -> copy costs the copy's share of trigrams
-    the origin lacks, plus part of the origin's share the copy lacks, minus the evidence that
-    the copy is the later text, plus the edits it passes on (pairs of sentences carried in
-    swapped order, the origin's removed lines it lacks).  The cheapest tree over a family
+    Each linked pair is an edge both ways: origin -> copy costs the copy's share of trigrams the
+    origin lacks, plus part of the origin's share the copy lacks, minus the evidence that the
+    copy is the later text, plus the edits it passes on (pairs of sentences carried in swapped
+    order, the origin's removed lines it lacks).  The cheapest tree over a family
     (:func:`.copytree.arborescence`, with one article as the original) is the most economical
-    story of who copied whom: a copy of a copy sits under the copy whose new wording it
-    carries, two copies of one original each under the original whose full text they both cut.  The tree is then improved move by move
-    (:func:`.copytree.regraft`) under costs no single edge carries: words a copy found again
-    (its parent lacks them, an ancestor has them) and its parent's new words it dropped.  The
-    original is the tree's root; ties go to the article with the most direction evidence in
-    its favour over all its links.
+    story of who copied whom: a copy of a copy sits under the copy whose new wording it carries,
+    two copies of one original each under the original whose full text they both cut.  The tree
+    is then improved move by move (:func:`.copytree.regraft`) under costs no single edge
+    carries: words a copy found again (its parent lacks them, an ancestor has them) and its
+    parent's new words it dropped.  The original is the tree's root; ties go to the article with
+    the most direction evidence in its favour over all its links.
     Each article derives from its tree parent, unless it quotes words the parent lacks: then
     the two share an origin.  Links between articles that are not ancestor and descendant
     (copies of one origin) are reported as shared origins.
