@@ -188,13 +188,10 @@ def test_average_link_and_its_components_follow_the_definition(raw: list[tuple[i
     assert cluster.cluster_edges(nodes, flat, replace(CFG, threshold=0.4)) == expected
 
 
-def test_reciprocal_rounds_equal_the_sparse_heap_on_real_graphs(ecb_features: dict[str, StoryFeatures],
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reciprocal_rounds_equal_the_sparse_heap_on_real_graphs(ecb_features: dict[str, StoryFeatures]) -> None:
     # The real graph of five easily confused ECB+ topics (full features), at three cuts: the
     # rounds of reciprocal nearest neighbours give the sparse heap's clusters, and the cuts do
-    # split, also when every round reads the graph in spans of 1,000 entries (a span ends on a
-    # row's end, so a row is never split).  Scores off the millionth grid go the heap's way.
-    monkeypatch.setattr(linkage, "_SCAN", 1000)
+    # split.  Scores off the millionth grid go the heap's way.
     edges = cluster.edges_for(cluster.candidate_pairs(ecb_features), ecb_features, CFG)
     nodes = sorted(ecb_features)
     for threshold in (0.3, 0.4, 0.55):
@@ -422,6 +419,53 @@ def test_row_ranges_score_every_candidate_once(ecb_features: dict[str, StoryFeat
     split = scored(rows=ranges[::2]) + scored(rows=ranges[1::2])
     assert len(whole) > 1000 and len(set(split)) == len(split)
     assert sorted(split) == sorted(whole)
+
+
+def _mixed(feats: dict[str, StoryFeatures]) -> dict[str, StoryFeatures]:
+    """A third of the articles without parser, vector or anchor (each channel's branch)."""
+    out = dict(feats)
+    for k, i in enumerate(sorted(out)[::3]):
+        f = out[i]
+        out[i] = [replace(f, entities={}, parsed=False), replace(f, dense=""), replace(f, anchor=None),
+                  replace(f, anchor=(f.anchor or "2011")[:4])][k % 4]
+    return out
+
+
+@pytest.mark.parametrize("cfg", [CFG, replace(CFG, min_shared_keys=2), replace(CFG, terms=0.2, edge_floor=-10.0)],
+                         ids=["default", "two keys", "terms, every candidate"])
+def test_compiled_loop_scores_as_the_array_path(ecb_features: dict[str, StoryFeatures], cfg: cluster.ClusterConfig,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled loop (kernels) makes the same candidates with the same scores, bit for
+    bit, as the array path, on any number of threads and for any row ranges."""
+    cols = scoring.columns_of(_mixed(ecb_features), with_terms=bool(cfg.terms))
+    assert scoring._Table(cols, cfg).exact_order_free
+
+    def scored(**kw: object) -> tuple[list[int], list[int], list[float]]:
+        parts = list(scoring.scored_rows(cols, cfg, **kw))  # type: ignore[arg-type]
+        return tuple(np.concatenate([p[k] for p in parts]).tolist() for k in range(3))  # type: ignore[return-value]
+
+    array = scored(compiled=False)
+    assert len(array[0]) > 1000
+    assert scored() == array
+    monkeypatch.setattr(scoring, "_THREADS", 1)
+    monkeypatch.setattr(scoring, "_KERNEL_ROWS", 7)
+    assert scored() == array
+    n = len(cols)
+    ranges = [(0, 5), (5, n // 2), (n // 2, n)]
+    assert scored(rows=ranges) == scored(rows=ranges, compiled=False) == array
+
+
+def test_half_floats_unpack_exactly() -> None:
+    """The loop reads stored float16 vectors from their bits: every finite half, subnormals
+    and signed zeros included, comes out as its value times 2**-112."""
+    from unspun.stages import kernels
+
+    bits = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16)
+    halves = bits.view(np.float16)
+    finite = bits[np.isfinite(halves)].reshape(1, -1)
+    got = kernels._unpack(finite, 0, np.zeros(finite.shape[1], np.uint32)).astype(np.float64) * 2.0**112
+    want = finite.view(np.float16)[0].astype(np.float64)
+    assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want))
 
 
 @pytest.mark.parametrize("shared", [1, 2])

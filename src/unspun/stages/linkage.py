@@ -2,16 +2,16 @@
 pairs, the last step of story clustering (:mod:`.cluster`).
 
 Two implementations of one definition (:func:`average_link`): rounds of reciprocal nearest
-neighbours over the whole graph as sparse integer matrices (:func:`cluster_rows`), whose cost
-and memory follow the edges and stay in C; and the sparse heap of :func:`average_link` itself,
-Python dictionaries, which is the reference the rounds are tested against and the path for
-scores that are not whole millionths.
+neighbours over the whole graph held as a sparse integer matrix (:func:`cluster_rows`), each
+round two compiled passes over the edges (:mod:`.kernels`), so cost and memory follow the
+edges; and the sparse heap of :func:`average_link` itself, Python dictionaries, which is the
+reference the rounds are tested against and the path for scores that are not whole
+millionths.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -104,11 +104,6 @@ def average_link(nodes: Iterable[str], edges: Iterable[tuple[str, str, float]], 
     return sorted((sorted(g) for g in members.values()), key=lambda g: g[0])
 
 
-# Entries handled at once when a round scans the edges: bounds the float temporaries of a
-# round (about 40 bytes an entry) to some 300 MB however big the graph.
-_SCAN = 1 << 23
-
-
 def upper_graph(n: int, i: npt.NDArray[np.integer[Any]], j: npt.NDArray[np.integer[Any]],
                 q: npt.NDArray[np.integer[Any]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any], npt.NDArray[Any]]:
     """Integer edge scores ``(i, j, q)`` over ``n`` nodes as the upper triangle of their
@@ -132,48 +127,6 @@ def _top(q: npt.NDArray[Any]) -> int:
     return int(np.abs(q).max()) if len(q) else 0
 
 
-def _span_rows(indptr: npt.NDArray[np.int64], a: int, b: int) -> npt.NDArray[np.int64]:
-    """The row of each entry of rows ``a`` to ``b``."""
-    return np.repeat(np.arange(a, b), np.diff(indptr[a : b + 1]))
-
-
-def _spans(indptr: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
-    """Row ranges of about ``_SCAN`` entries each (a row is never split)."""
-    nnz = int(indptr[-1])
-    cuts = np.unique(np.concatenate([np.searchsorted(indptr, np.arange(0, nnz, _SCAN), side="right") - 1,
-                                     [len(indptr) - 1]]))
-    return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
-
-
-def _best(indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any], sums: npt.NDArray[Any],
-          size: npt.NDArray[np.int64], tq: int, spans: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
-    """Each cluster's best neighbour (index; -1: none at the threshold): the highest mean,
-    ties to the smallest index, over the upper triangle read both ways, a span at a time."""
-    m = len(size)
-
-    def scan(a: int, b: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        rows = _span_rows(indptr, a, b)
-        cols = indices[indptr[a] : indptr[b]]
-        s = sums[indptr[a] : indptr[b]]
-        pair = size[rows] * size[cols]
-        reach = s >= tq * pair
-        return rows, cols, np.divide(s, pair, out=np.full(len(pair), -1.0), where=reach), reach
-
-    top = np.full(m, -1.0)
-    for a, b in spans:
-        rows, cols, mean, _ = scan(a, b)
-        np.maximum.at(top, rows, mean)
-        np.maximum.at(top, cols, mean)
-    low = np.full(m, m, dtype=np.int64)
-    for a, b in spans:
-        rows, cols, mean, reach = scan(a, b)
-        hit = reach & (mean == top[rows])
-        np.minimum.at(low, rows[hit], cols[hit])
-        hit = reach & (mean == top[cols])
-        np.minimum.at(low, cols[hit], rows[hit])
-    return np.where(low < m, low, -1)
-
-
 def upper_labels(n: int, indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any], sums: npt.NDArray[Any],
                  tq: int) -> list[int]:
     """Cluster label of each of ``n`` nodes (its smallest member) under average link of the
@@ -184,15 +137,18 @@ def upper_labels(n: int, indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any
     its parts), so two clusters that are each other's best neighbour merge in the greedy order
     too, whatever else merges first (Sumengen et al., "Scaling Hierarchical Agglomerative
     Clustering to Billion-sized Datasets", 2021).  Each round merges every such pair at once,
-    so the cost follows the edges (no n-by-n matrix) and stays in C.  Sums are integers, so
+    so the cost follows the edges (no n-by-n matrix); a round is two compiled passes over the
+    edges (:mod:`.kernels`: best neighbours, then the edges folded onto the merged clusters,
+    a counting sort by row).  Sums are integers, so
     no order of adding rounds them; ties go to the neighbour with the smallest member, as in
     :func:`average_link`.  A cluster whose best mean is below the threshold is final (any
     later mean with it is an average of its present ones) and leaves the graph.
 
     Memory follows the edges, not the rounds: the graph is kept as its upper triangle (8
-    bytes an edge while sums fit int32, 12 after), each round scans it in spans of
-    ``_SCAN`` entries, and the merged graph is built before the old one is let go, so a
-    round holds at most about three copies of the graph's edges.  Clusters are indexed in
+    bytes an edge while sums fit int32, 12 after), a round reads it without temporaries, and
+    a round's old graph is let go once its edges are folded (in column order, into arrays
+    sized once) and before they are put back in row order, so a round holds at most two
+    copies of the graph's edges.  Clusters are indexed in
     the order of their smallest member, so "smallest index" and "smallest member" agree.
     """
     return take_labels(n, [indptr, indices, sums], tq)
@@ -202,17 +158,20 @@ def take_labels(n: int, graph: list[npt.NDArray[Any]], tq: int) -> list[int]:
     """:func:`upper_labels` of the graph ``[indptr, indices, sums]``, emptying the list: a
     caller that holds no other reference to the arrays has them freed as the first round
     replaces them (at 150 M edges, 1.2 GB less at the peak)."""
-    from scipy.sparse import coo_matrix
+    from . import kernels
 
     sums, indices, indptr = graph.pop(), graph.pop(), graph.pop()
+    # The dtypes the compiled loops are built for (kernels.warm_link loads each of them).
+    indptr, indices = indptr.astype(np.int64, copy=False), indices.astype(np.int32, copy=False)
+    if sums.dtype not in (np.int32, np.int64):
+        sums = sums.astype(np.int64)
     lab = np.arange(n, dtype=np.int64)
     active = np.arange(n, dtype=np.int64)  # each cluster's smallest member, ascending
     size = np.ones(n, dtype=np.int64)
     top = _top(sums)  # the largest single pair score
     while len(indices):
         m = len(active)
-        spans = _spans(indptr)
-        best = _best(indptr, indices, sums, size, tq, spans)
+        best = kernels.best_neighbours(indptr, indices, sums, size, tq)
         mine = np.arange(m)
         mutual = (best > mine) & (best[np.maximum(best, 0)] == mine)
         if not mutual.any():
@@ -226,27 +185,13 @@ def take_labels(n: int, graph: list[npt.NDArray[Any]], tq: int) -> list[int]:
         grown = np.bincount(new[live], weights=size[live], minlength=len(reps)).astype(np.int64)
         # A sum over clusters of sizes a and b adds at most a * b pair scores.
         dtype = np.int32 if top * int(grown.max(initial=1)) ** 2 < 2**31 else np.int64
-        # Every edge folded onto the merged clusters, a span at a time, into arrays sized once.
-        nnz = int(indptr[-1])
-        lo = np.empty(nnz, dtype=np.int32)
-        hi = np.empty(nnz, dtype=np.int32)
-        val = np.empty(nnz, dtype=dtype)
-        k = 0
-        for a, b in spans:
-            r = new[_span_rows(indptr, a, b)]
-            c = new[indices[indptr[a] : indptr[b]]]
-            ok = (r >= 0) & (c >= 0) & (r != c)  # a merged pair's own sum is no longer an edge
-            t = int(ok.sum())
-            lo[k : k + t] = np.minimum(r[ok], c[ok])
-            hi[k : k + t] = np.maximum(r[ok], c[ok])
-            val[k : k + t] = sums[indptr[a] : indptr[b]][ok]
-            k += t
-        del indices, sums
-        merged = coo_matrix((val[:k], (lo[:k], hi[:k])), shape=(len(reps), len(reps))).tocsr()
-        del lo, hi, val
-        merged.sum_duplicates()
-        indptr, indices, sums = merged.indptr.astype(np.int64), merged.indices, merged.data
-        del merged
+        # Every edge folded onto the merged clusters (a merged pair's own sum is no longer
+        # an edge), pairs of clusters summed: in column order first, then, with the old graph
+        # let go, by row.
+        start, lo, val = kernels.fold_by_column(indptr, indices, sums, new, len(reps), np.empty(len(indices), dtype=dtype))
+        del indptr, indices, sums
+        indptr, indices, sums = kernels.fold_by_row(start, lo, val, len(reps))
+        del start, lo, val
         # Nodes of merged clusters take the new smallest member as their label.
         relabel = np.arange(n, dtype=np.int64)
         relabel[active[best[mutual]]] = active[mutual]

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import base64
 import itertools
+import os
+import queue
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +34,8 @@ from ..records import StoryFeatures
 if TYPE_CHECKING:
     from .cluster import ClusterConfig
 
-__all__ = ["CANDIDATE_BLOCK", "Bag", "Columns", "columns_of", "concat_columns", "scored_graph", "scored_rows", "unpack"]
+__all__ = ["CANDIDATE_BLOCK", "Bag", "Columns", "columns_of", "concat_columns", "scored_graph", "scored_rows", "unpack",
+           "warm_compiled"]
 
 # Rows per block of the candidate product: bounds its output (a row's co-keyed articles; at a
 # million benchmark articles about 2,000 a row, some 20 bytes each while a block is read, so
@@ -64,22 +68,50 @@ class Bag:
     vocab: tuple[str, ...]
 
 
-def _bag(vectors: Sequence[Mapping[str, float]]) -> Bag:
+def _bag(vectors: Sequence[Mapping[str, float]] | Sequence[Sequence[str]], ones: bool = False) -> Bag:
+    """The bag of ``vectors``; with ``ones``, they are sequences of distinct words of weight 1
+    (blocking keys)."""
     from scipy.sparse import csr_matrix
 
-    # One pass over every (word, weight) in Python, then a single stable sort by (row, column)
-    # in numpy: sorting each article's items in Python cost a third of clustering 10k articles.
-    flat = [w for v in vectors for w in v]
+    from . import kernels
+
+    # One pass over every word in C (chain), then each row's entries sorted by column in a
+    # compiled loop: sorting each article's items in Python cost a third of clustering 10k
+    # articles, and one numpy sort of all of them by (row, column) still a sixth.
+    flat = list(itertools.chain.from_iterable(vectors))
     words = sorted(set(flat))
-    col = {w: k for k, w in enumerate(words)}
+    col = dict(zip(words, range(len(words)), strict=True))
     sizes = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
     cols = np.fromiter(map(col.__getitem__, flat), dtype=np.int32, count=len(flat))
-    vals = np.fromiter((x for v in vectors for x in v.values()), dtype=np.float64, count=len(flat))
-    order = np.lexsort((cols, np.repeat(np.arange(len(vectors), dtype=np.int64), sizes)))
+    if ones:
+        vals = np.ones(len(flat), dtype=np.float64)
+    else:
+        weights = itertools.chain.from_iterable(v.values() for v in cast(Sequence[Mapping[str, float]], vectors))
+        vals = np.fromiter(weights, dtype=np.float64, count=len(flat))
     indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
     np.cumsum(sizes, out=indptr[1:])
-    m = csr_matrix((vals[order], cols[order], indptr), shape=(len(vectors), max(1, len(words))))
+    kernels.sort_rows(indptr, cols, vals)  # a row's words in word order
+    m = csr_matrix((vals, cols, indptr), shape=(len(vectors), max(1, len(words))))
+    if ones:  # a word listed twice is still one key
+        m.sum_duplicates()
+        m.data[:] = 1.0
     return Bag(m, tuple(words))
+
+
+def _dense_rows(packed: Sequence[str]) -> tuple[npt.NDArray[np.float16], npt.NDArray[np.int64]]:
+    """Stored dense vectors (base64 float16) as a zero-padded float16 matrix and each row's
+    width (-1 for none); vectors of one width (the usual case) are decoded as one buffer."""
+    raw = [base64.b64decode(p) for p in packed]
+    sizes = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    dim = np.where(sizes > 0, sizes // 2, -1)
+    width = max(int(dim.max(initial=0)), 1)
+    if len(raw) and bool((dim == width).all()):
+        return np.frombuffer(b"".join(raw), dtype="<f2").reshape(len(raw), width).astype(np.float16), dim
+    dense = np.zeros((len(raw), width), dtype=np.float16)
+    for k, r in enumerate(raw):
+        if r:
+            dense[k, : len(r) // 2] = np.frombuffer(r, dtype="<f2")
+    return dense, dim
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +148,7 @@ def columns_of(feats: Mapping[str, StoryFeatures], with_terms: bool = True) -> C
     out (a hundred words an article that a zero ``terms`` weight never reads)."""
     ids = tuple(sorted(feats))
     fs = [feats[i] for i in ids]
-    vecs = [unpack(f.dense) for f in fs]
-    dim = np.array([-1 if v is None else v.shape[0] for v in vecs], dtype=np.int64)
-    dense = np.zeros((len(fs), max(int(dim.max(initial=0)), 1)), dtype=np.float16)
-    for k, v in enumerate(vecs):
-        if v is not None:
-            dense[k, : v.shape[0]] = v
+    dense, dim = _dense_rows([f.dense for f in fs])
     years = tuple(sorted({f.anchor[:4] for f in fs if f.anchor}))
     code = {y: k for k, y in enumerate(years)}
     full = np.array([len(f.anchor or "") >= 10 for f in fs], dtype=bool)
@@ -130,7 +157,7 @@ def columns_of(feats: Mapping[str, StoryFeatures], with_terms: bool = True) -> C
         terms=_bag([f.terms for f in fs]) if with_terms else None,
         names=_bag([f.names for f in fs]),
         entities=_bag([f.entities for f in fs]),
-        keys=_bag([dict.fromkeys(f.keys, 1.0) for f in fs]),
+        keys=_bag([f.keys for f in fs], ones=True),
         parsed=np.array([f.parsed for f in fs], dtype=bool),
         full=full,
         day=np.array([_day(f.anchor or "") if x else -1 for f, x in zip(fs, full.tolist(), strict=True)], dtype=np.int64),
@@ -360,14 +387,104 @@ def _candidates(inc: Any, by_key: Any, lo: int, hi: int, cfg: ClusterConfig,
     return row[keep], shared.indices[keep].astype(np.int64)
 
 
+# Rows per call of the compiled loop: small enough that threads share a block's rows evenly
+# (the first rows of the upper triangle have the most pairs), big enough that a call's cost
+# is the loop's.
+_KERNEL_ROWS = 128
+# Threads for the compiled loop: the machine's cores, at most 8 (the output is the same).
+_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _kernel_blocks(cols: Columns, cfg: ClusterConfig, rows: Sequence[tuple[int, int]] | None,
+                   ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    """:func:`candidate_blocks`' pairs with their unrounded scores, by :mod:`.kernels`' loop:
+    a block of rows at a time, its rows shared among threads and joined in row order."""
+    from . import kernels
+
+    inc = _incidence(cols, cfg)
+    inc.sort_indices()
+    by_key = inc.T.tocsr()
+    by_key.sort_indices()
+
+    # One set of dtypes whatever sizes scipy picked, so the loop has one compiled signature.
+    def csr(b: Bag | None) -> tuple[Any, ...]:
+        if b is None:
+            return (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64))
+        m = b.matrix
+        return (m.indptr.astype(np.int64, copy=False), m.indices.astype(np.int32, copy=False),
+                m.data.astype(np.float64, copy=False))
+
+    keyed = [(m.indptr.astype(np.int64, copy=False), m.indices.astype(np.int32, copy=False)) for m in (inc, by_key)]
+    terms = csr(cols.terms if cfg.terms else None)
+    names, entities = csr(cols.names), csr(cols.entities)
+    w = np.array([cfg.terms, cfg.names, cfg.entities, cfg.dense, cfg.time_bonus, cfg.time_penalty,
+                  cfg.near_days, cfg.far_days, cfg.time_min_content], dtype=np.float64)
+    bits = cols.dense.view(np.uint16)
+    n = len(cols)
+    # Each thread's scratch: a shared-key count and a found list per row, and a zeroed vector
+    # per channel vocabulary for the scattered row (the loop leaves them zeroed again).
+    widths = (cols.terms.matrix.shape[1] if cfg.terms and cols.terms is not None else 1,
+              cols.names.matrix.shape[1], cols.entities.matrix.shape[1])
+    spare: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+    for _ in range(_THREADS):
+        spare.put((np.zeros(n, np.int32), np.zeros(n, np.int64), *(np.zeros(k, np.float64) for k in widths)))
+
+    def run(span: tuple[int, int]) -> tuple[Any, Any, Any]:
+        scratch = spare.get()
+        try:
+            out: tuple[Any, Any, Any] = kernels.rows_scored(
+                span[0], span[1], keyed[0], keyed[1], cfg.min_shared_keys, w,
+                terms, names, entities, cols.parsed, bits, cols.dim, cols.year, cols.full, cols.day, scratch)
+            return out
+        finally:
+            spare.put(scratch)
+
+    with ThreadPoolExecutor(_THREADS) as pool:
+        for start, stop in rows if rows is not None else [(0, n)]:
+            for lo in range(start, stop, CANDIDATE_BLOCK):
+                hi = min(lo + CANDIDATE_BLOCK, stop)
+                spans = [(a, min(a + _KERNEL_ROWS, hi)) for a in range(lo, hi, _KERNEL_ROWS)]
+                parts = list(pool.map(run, spans))
+                per_row = np.concatenate([p[0] for p in parts])
+                yield (np.repeat(np.arange(lo, hi, dtype=np.int64), per_row),
+                       np.concatenate([p[1] for p in parts]).astype(np.int64), np.concatenate([p[2] for p in parts]))
+
+
+def warm_compiled() -> None:
+    """Compile (a machine's first use) or load from numba's disk cache every compiled loop of
+    scoring and average link, with every signature they are called with, so that a timed
+    call after this times the work alone."""
+    from . import kernels
+    from .cluster import ClusterConfig
+
+    vec = base64.b64encode(np.array([0.6, 0.8], dtype="<f2").tobytes()).decode()
+    one = StoryFeatures(dense=vec, terms={"a": 1.0}, names={"a": 1.0}, entities={"a": 1.0}, anchor="2020-01-01",
+                        parsed=True, keys=("a", "b"))
+    cfg = ClusterConfig()
+    list(scored_rows(columns_of({"x": one, "y": one}), cfg))
+    list(scored_rows(columns_of({"x": one, "y": one}), replace(cfg, terms=0.1)))
+    kernels.warm_link()
+
+
 def scored_rows(cols: Columns, cfg: ClusterConfig, pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
-                floor: float | None = None, rows: Sequence[tuple[int, int]] | None = None,
+                floor: float | None = None, rows: Sequence[tuple[int, int]] | None = None, compiled: bool = True,
                 ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
     """Scored pairs at or above ``floor`` (``cfg.edge_floor`` by default) as row-number arrays
     and scores, a batch at a time: the given ``pairs``, else the candidates of
-    :func:`candidate_blocks` (those of the ``rows`` ranges, if given) as they are made."""
+    :func:`candidate_blocks` (those of the ``rows`` ranges, if given) as they are made.
+
+    Candidates are made and scored by :mod:`.kernels`' compiled loop unless ``compiled`` is
+    false or a dense vector's norm exceeds 4 (then the array path, whose scores are the
+    same bit for bit; the loop is several times faster)."""
     table = _Table(cols, cfg)
     floor = cfg.edge_floor if floor is None else floor
+    if pairs is None and compiled and table.exact_order_free:
+        for x, y, score in _kernel_blocks(cols, cfg, rows):
+            near = np.flatnonzero(score >= floor - 1e-6)
+            v = _round6(score[near])
+            keep = v >= floor
+            yield x[near[keep]], y[near[keep]], v[keep]
+        return
     blocks = [pairs] if pairs is not None else candidate_blocks(cols, cfg, rows)
     for ia, ib in blocks:
         for lo in range(0, len(ia), _BATCH):
