@@ -453,6 +453,12 @@ def test_compiled_loop_scores_as_the_array_path(ecb_features: dict[str, StoryFea
     n = len(cols)
     ranges = [(0, 5), (5, n // 2), (n // 2, n)]
     assert scored(rows=ranges) == scored(rows=ranges, compiled=False) == array
+    # Given pairs (the growing store's path): candidates and pairs sharing no key, any order.
+    rng = random.Random(11)
+    given = sorted(set(zip(array[0], array[1], strict=True)) | {tuple(sorted(rng.sample(range(n), 2))) for _ in range(3000)})
+    rng.shuffle(given)
+    pairs = (np.array([a for a, _ in given], dtype=np.int64), np.array([b for _, b in given], dtype=np.int64))
+    assert scored(pairs=pairs) == scored(pairs=pairs, compiled=False)
 
 
 def test_half_floats_unpack_exactly() -> None:

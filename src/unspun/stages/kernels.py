@@ -41,7 +41,7 @@ from typing import Any, TypeVar, cast
 import numba
 import numpy as np
 
-__all__ = ["best_neighbours", "fold_by_column", "fold_by_row", "rows_scored", "sort_rows", "warm_link"]
+__all__ = ["best_neighbours", "fold_by_column", "fold_by_row", "pairs_scored", "rows_scored", "sort_rows", "warm_link"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -143,6 +143,47 @@ def _time(x: int, y: int, w: Any, year: Any, full: Any, day: Any) -> float:
 
 
 @_compiled()
+def _load(x: int, clear: bool, w: Any, terms: Any, names: Any, entities: Any, parsed: Any, bits: Any,
+          scratch: Any, row: Any, raw: Any) -> None:
+    """Row ``x``'s sparse channels scattered into the scratch vectors (or cleared again), and
+    its dense vector decoded into ``row``."""
+    _count, _found, t_scr, n_scr, e_scr = scratch
+    if w[_TERMS] != 0.0:
+        _scatter(terms[0], terms[1], terms[2], t_scr, x, clear)
+    _scatter(names[0], names[1], names[2], n_scr, x, clear)
+    if parsed[x]:
+        _scatter(entities[0], entities[1], entities[2], e_scr, x, clear)
+    if not clear:
+        scaled = _unpack(bits, x, raw)
+        for j in range(row.shape[0]):
+            row[j] = np.float64(scaled[j]) * _HALF_SCALE
+
+
+@_compiled()
+def _pair(x: int, y: int, w: Any, terms: Any, names: Any, entities: Any, parsed: Any, bits: Any, dim: Any,
+          year: Any, full: Any, day: Any, scratch: Any, row: Any, raw: Any) -> float:
+    """The score of ``x`` (loaded by :func:`_load`) and ``y``, before rounding."""
+    _count, _found, t_scr, n_scr, e_scr = scratch
+    num = 0.0
+    total = 0.0
+    if w[_TERMS] != 0.0:
+        num += w[_TERMS] * _gather(terms[0], terms[1], terms[2], t_scr, y)
+    total += w[_TERMS]
+    num += w[_NAMES] * _gather(names[0], names[1], names[2], n_scr, y)
+    total += w[_NAMES]
+    if parsed[x] and parsed[y]:
+        num += w[_ENTITIES] * _gather(entities[0], entities[1], entities[2], e_scr, y)
+        total += w[_ENTITIES]
+    if dim[x] >= 0 and dim[x] == dim[y]:
+        num += w[_DENSE] * _dense_dot(row, _unpack(bits, y, raw))
+        total += w[_DENSE]
+    if total == 0.0:
+        total = 1.0
+    content: float = num / total
+    return content + _time(x, y, w, year, full, day) if content >= w[_GATE] else content
+
+
+@_compiled()
 def rows_scored(lo: int, hi: int, inc: Any, by_key: Any, least: int, w: Any, terms: Any, names: Any, entities: Any,
                 parsed: Any, bits: Any, dim: Any, year: Any, full: Any, day: Any,
                 scratch: Any) -> tuple[Any, Any, Any]:
@@ -154,7 +195,7 @@ def rows_scored(lo: int, hi: int, inc: Any, by_key: Any, least: int, w: Any, ter
     CSR matrices (``terms`` empty when its weight is 0); ``scratch`` holds a zeroed int32 and
     int64 array of the row count and zeroed float64 arrays of each vocabulary's size.
     """
-    count, found, t_scr, n_scr, e_scr = scratch
+    count, found = scratch[0], scratch[1]
     per_row = np.zeros(hi - lo, np.int64)
     ys = np.empty(1024, np.int32)
     m = 0
@@ -169,7 +210,6 @@ def rows_scored(lo: int, hi: int, inc: Any, by_key: Any, least: int, w: Any, ter
             ys[m + t] = found[t]
         m += k
     scores = np.empty(m, np.float64)
-    use_terms = w[_TERMS] != 0.0
     row = np.zeros(bits.shape[1], np.float64)
     raw = np.zeros(bits.shape[1], np.uint32)
     at = 0
@@ -177,40 +217,34 @@ def rows_scored(lo: int, hi: int, inc: Any, by_key: Any, least: int, w: Any, ter
         k = per_row[x - lo]
         if k == 0:
             continue
-        if use_terms:
-            _scatter(terms[0], terms[1], terms[2], t_scr, x, False)
-        _scatter(names[0], names[1], names[2], n_scr, x, False)
-        if parsed[x]:
-            _scatter(entities[0], entities[1], entities[2], e_scr, x, False)
-        scaled = _unpack(bits, x, raw)
-        for j in range(row.shape[0]):
-            row[j] = np.float64(scaled[j]) * _HALF_SCALE
+        _load(x, False, w, terms, names, entities, parsed, bits, scratch, row, raw)
         for t in range(at, at + k):
-            y = ys[t]
-            num = 0.0
-            total = 0.0
-            if use_terms:
-                num += w[_TERMS] * _gather(terms[0], terms[1], terms[2], t_scr, y)
-            total += w[_TERMS]
-            num += w[_NAMES] * _gather(names[0], names[1], names[2], n_scr, y)
-            total += w[_NAMES]
-            if parsed[x] and parsed[y]:
-                num += w[_ENTITIES] * _gather(entities[0], entities[1], entities[2], e_scr, y)
-                total += w[_ENTITIES]
-            if dim[x] >= 0 and dim[x] == dim[y]:
-                num += w[_DENSE] * _dense_dot(row, _unpack(bits, y, raw))
-                total += w[_DENSE]
-            if total == 0.0:
-                total = 1.0
-            content = num / total
-            scores[t] = content + _time(x, y, w, year, full, day) if content >= w[_GATE] else content
-        if use_terms:
-            _scatter(terms[0], terms[1], terms[2], t_scr, x, True)
-        _scatter(names[0], names[1], names[2], n_scr, x, True)
-        if parsed[x]:
-            _scatter(entities[0], entities[1], entities[2], e_scr, x, True)
+            scores[t] = _pair(x, ys[t], w, terms, names, entities, parsed, bits, dim, year, full, day, scratch, row, raw)
+        _load(x, True, w, terms, names, entities, parsed, bits, scratch, row, raw)
         at += k
     return per_row, ys[:m].copy(), scores
+
+
+@_compiled()
+def pairs_scored(xs: Any, ys: Any, w: Any, terms: Any, names: Any, entities: Any, parsed: Any, bits: Any, dim: Any,
+                 year: Any, full: Any, day: Any, scratch: Any) -> Any:
+    """The scores before rounding of the given row pairs (any order; a run of pairs with the
+    same first row loads that row once), as :func:`rows_scored` scores its candidates."""
+    scores = np.empty(xs.shape[0], np.float64)
+    row = np.zeros(bits.shape[1], np.float64)
+    raw = np.zeros(bits.shape[1], np.uint32)
+    current = -1
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        if x != current:
+            if current >= 0:
+                _load(current, True, w, terms, names, entities, parsed, bits, scratch, row, raw)
+            _load(x, False, w, terms, names, entities, parsed, bits, scratch, row, raw)
+            current = x
+        scores[t] = _pair(x, ys[t], w, terms, names, entities, parsed, bits, dim, year, full, day, scratch, row, raw)
+    if current >= 0:
+        _load(current, True, w, terms, names, entities, parsed, bits, scratch, row, raw)
+    return scores
 
 
 @_compiled()

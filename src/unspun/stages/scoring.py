@@ -395,59 +395,94 @@ _KERNEL_ROWS = 128
 _THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
-def _kernel_blocks(cols: Columns, cfg: ClusterConfig, rows: Sequence[tuple[int, int]] | None,
-                   ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
-    """:func:`candidate_blocks`' pairs with their unrounded scores, by :mod:`.kernels`' loop:
-    a block of rows at a time, its rows shared among threads and joined in row order."""
-    from . import kernels
+class _Loops:
+    """:mod:`.kernels`' loops over one set of columns: the arrays they read, in one set of
+    dtypes whatever sizes SciPy picked (so each loop has one compiled signature), and a
+    scratch set per thread.  Work is cut into spans that threads share; their output is
+    joined in span order, so nothing depends on the thread count."""
 
-    inc = _incidence(cols, cfg)
-    inc.sort_indices()
-    by_key = inc.T.tocsr()
-    by_key.sort_indices()
+    def __init__(self, cols: Columns, cfg: ClusterConfig, walk: bool) -> None:
+        self.cols, self.cfg = cols, cfg
 
-    # One set of dtypes whatever sizes scipy picked, so the loop has one compiled signature.
-    def csr(b: Bag | None) -> tuple[Any, ...]:
-        if b is None:
-            return (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64))
-        m = b.matrix
-        return (m.indptr.astype(np.int64, copy=False), m.indices.astype(np.int32, copy=False),
-                m.data.astype(np.float64, copy=False))
+        def csr(b: Bag | None) -> tuple[Any, ...]:
+            if b is None:
+                return (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64))
+            m = b.matrix
+            return (m.indptr.astype(np.int64, copy=False), m.indices.astype(np.int32, copy=False),
+                    m.data.astype(np.float64, copy=False))
 
-    keyed = [(m.indptr.astype(np.int64, copy=False), m.indices.astype(np.int32, copy=False)) for m in (inc, by_key)]
-    terms = csr(cols.terms if cfg.terms else None)
-    names, entities = csr(cols.names), csr(cols.entities)
-    w = np.array([cfg.terms, cfg.names, cfg.entities, cfg.dense, cfg.time_bonus, cfg.time_penalty,
-                  cfg.near_days, cfg.far_days, cfg.time_min_content], dtype=np.float64)
-    bits = cols.dense.view(np.uint16)
-    n = len(cols)
-    # Each thread's scratch: a shared-key count and a found list per row, and a zeroed vector
-    # per channel vocabulary for the scattered row (the loop leaves them zeroed again).
-    widths = (cols.terms.matrix.shape[1] if cfg.terms and cols.terms is not None else 1,
-              cols.names.matrix.shape[1], cols.entities.matrix.shape[1])
-    spare: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-    for _ in range(_THREADS):
-        spare.put((np.zeros(n, np.int32), np.zeros(n, np.int64), *(np.zeros(k, np.float64) for k in widths)))
+        self.keyed: list[tuple[Any, Any]] = []
+        if walk:
+            inc = _incidence(cols, cfg)
+            inc.sort_indices()
+            by_key = inc.T.tocsr()
+            by_key.sort_indices()
+            self.keyed = [(m.indptr.astype(np.int64, copy=False), m.indices.astype(np.int32, copy=False))
+                          for m in (inc, by_key)]
+        self.channels = (csr(cols.terms if cfg.terms else None), csr(cols.names), csr(cols.entities))
+        self.w = np.array([cfg.terms, cfg.names, cfg.entities, cfg.dense, cfg.time_bonus, cfg.time_penalty,
+                           cfg.near_days, cfg.far_days, cfg.time_min_content], dtype=np.float64)
+        self.bits = cols.dense.view(np.uint16)
+        # Each thread's scratch: a shared-key count and a found list per row (walking only),
+        # and a zeroed vector per channel vocabulary for the loaded row (left zeroed again).
+        n = len(cols) if walk else 1
+        widths = (cols.terms.matrix.shape[1] if cfg.terms and cols.terms is not None else 1,
+                  cols.names.matrix.shape[1], cols.entities.matrix.shape[1])
+        self.spare: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        for _ in range(_THREADS):
+            self.spare.put((np.zeros(n, np.int32), np.zeros(n, np.int64), *(np.zeros(k, np.float64) for k in widths)))
+        self.pool = ThreadPoolExecutor(_THREADS)
 
-    def run(span: tuple[int, int]) -> tuple[Any, Any, Any]:
-        scratch = spare.get()
+    def _common(self) -> tuple[Any, ...]:
+        c = self.cols
+        return (self.w, *self.channels, c.parsed, self.bits, c.dim, c.year, c.full, c.day)
+
+    def _rows(self, span: tuple[int, int]) -> tuple[Any, Any, Any]:
+        from . import kernels
+
+        scratch = self.spare.get()
         try:
+            w, terms, names, entities, parsed, bits, dim, year, full, day = self._common()
             out: tuple[Any, Any, Any] = kernels.rows_scored(
-                span[0], span[1], keyed[0], keyed[1], cfg.min_shared_keys, w,
-                terms, names, entities, cols.parsed, bits, cols.dim, cols.year, cols.full, cols.day, scratch)
+                span[0], span[1], self.keyed[0], self.keyed[1], self.cfg.min_shared_keys, w,
+                terms, names, entities, parsed, bits, dim, year, full, day, scratch)
             return out
         finally:
-            spare.put(scratch)
+            self.spare.put(scratch)
 
-    with ThreadPoolExecutor(_THREADS) as pool:
-        for start, stop in rows if rows is not None else [(0, n)]:
+    def _pairs(self, xy: tuple[Any, Any]) -> npt.NDArray[np.float64]:
+        from . import kernels
+
+        scratch = self.spare.get()
+        try:
+            w, terms, names, entities, parsed, bits, dim, year, full, day = self._common()
+            out: npt.NDArray[np.float64] = kernels.pairs_scored(xy[0], xy[1], w, terms, names, entities, parsed, bits,
+                                                                dim, year, full, day, scratch)
+            return out
+        finally:
+            self.spare.put(scratch)
+
+    def blocks(self, rows: Sequence[tuple[int, int]] | None,
+               ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+        """:func:`candidate_blocks`' pairs with their unrounded scores, a block at a time."""
+        for start, stop in rows if rows is not None else [(0, len(self.cols))]:
             for lo in range(start, stop, CANDIDATE_BLOCK):
                 hi = min(lo + CANDIDATE_BLOCK, stop)
-                spans = [(a, min(a + _KERNEL_ROWS, hi)) for a in range(lo, hi, _KERNEL_ROWS)]
-                parts = list(pool.map(run, spans))
+                parts = list(self.pool.map(self._rows, [(a, min(a + _KERNEL_ROWS, hi)) for a in range(lo, hi, _KERNEL_ROWS)]))
                 per_row = np.concatenate([p[0] for p in parts])
                 yield (np.repeat(np.arange(lo, hi, dtype=np.int64), per_row),
                        np.concatenate([p[1] for p in parts]).astype(np.int64), np.concatenate([p[2] for p in parts]))
+
+    def scores(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The unrounded scores of the given pairs."""
+        step = max(1, _KERNEL_ROWS * 64)
+        spans = [(x[a : a + step].astype(np.int64, copy=False), y[a : a + step].astype(np.int64, copy=False))
+                 for a in range(0, len(x), step)]
+        parts = list(self.pool.map(self._pairs, spans))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+
+    def close(self) -> None:
+        self.pool.shutdown()
 
 
 def warm_compiled() -> None:
@@ -461,7 +496,9 @@ def warm_compiled() -> None:
     one = StoryFeatures(dense=vec, terms={"a": 1.0}, names={"a": 1.0}, entities={"a": 1.0}, anchor="2020-01-01",
                         parsed=True, keys=("a", "b"))
     cfg = ClusterConfig()
-    list(scored_rows(columns_of({"x": one, "y": one}), cfg))
+    two = columns_of({"x": one, "y": one})
+    list(scored_rows(two, cfg))
+    list(scored_rows(two, cfg, (np.zeros(1, np.int64), np.ones(1, np.int64))))
     list(scored_rows(columns_of({"x": one, "y": one}), replace(cfg, terms=0.1)))
     kernels.warm_link()
 
@@ -473,27 +510,37 @@ def scored_rows(cols: Columns, cfg: ClusterConfig, pairs: tuple[npt.NDArray[np.i
     and scores, a batch at a time: the given ``pairs``, else the candidates of
     :func:`candidate_blocks` (those of the ``rows`` ranges, if given) as they are made.
 
-    Candidates are made and scored by :mod:`.kernels`' compiled loop unless ``compiled`` is
-    false or a dense vector's norm exceeds 4 (then the array path, whose scores are the
-    same bit for bit; the loop is several times faster)."""
+    Candidates are made and pairs scored by :mod:`.kernels`' compiled loops unless
+    ``compiled`` is false or a dense vector's norm exceeds 4 (then the array path, whose
+    scores are the same bit for bit; the loops are several times faster)."""
     table = _Table(cols, cfg)
     floor = cfg.edge_floor if floor is None else floor
-    if pairs is None and compiled and table.exact_order_free:
-        for x, y, score in _kernel_blocks(cols, cfg, rows):
-            near = np.flatnonzero(score >= floor - 1e-6)
-            v = _round6(score[near])
-            keep = v >= floor
-            yield x[near[keep]], y[near[keep]], v[keep]
+
+    def kept(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], score: npt.NDArray[np.float64],
+             ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        near = np.flatnonzero(score >= floor - 1e-6)
+        v = _round6(score[near])
+        keep = v >= floor
+        return x[near[keep]], y[near[keep]], v[keep]
+
+    if compiled and table.exact_order_free:
+        loops = _Loops(cols, cfg, walk=pairs is None)
+        try:
+            if pairs is None:
+                for x, y, score in loops.blocks(rows):
+                    yield kept(x, y, score)
+            else:
+                for lo in range(0, len(pairs[0]), _BATCH * 10):
+                    x, y = pairs[0][lo : lo + _BATCH * 10], pairs[1][lo : lo + _BATCH * 10]
+                    yield kept(x, y, loops.scores(x, y))
+        finally:
+            loops.close()
         return
     blocks = [pairs] if pairs is not None else candidate_blocks(cols, cfg, rows)
     for ia, ib in blocks:
         for lo in range(0, len(ia), _BATCH):
             x, y = ia[lo : lo + _BATCH], ib[lo : lo + _BATCH]
-            score = table.scores(x, y)
-            near = np.flatnonzero(score >= floor - 1e-6)
-            v = _round6(score[near])
-            keep = v >= floor
-            yield x[near[keep]], y[near[keep]], v[keep]
+            yield kept(x, y, table.scores(x, y))
 
 
 class _Gather:
