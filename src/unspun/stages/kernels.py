@@ -268,6 +268,13 @@ def sort_rows(indptr: Any, cols: Any, vals: Any) -> None:
 
 
 @_compiled()
+def _mean(total: Any, pair: Any, tq: int) -> float:
+    """A pair of clusters' mean score, when it reaches the threshold (its sum at least ``tq``
+    times the pair count); -1 otherwise."""
+    return total / pair if total >= tq * pair else -1.0
+
+
+@_compiled()
 def best_neighbours(indptr: Any, indices: Any, sums: Any, size: Any, tq: int) -> Any:
     """Each cluster's best neighbour (-1: none at the threshold): the highest mean pair score
     (a sum over the product of the sizes; only pairs whose sum reaches ``tq`` times it), ties
@@ -277,28 +284,32 @@ def best_neighbours(indptr: Any, indices: Any, sums: Any, size: Any, tq: int) ->
     for r in range(m):
         for p in range(indptr[r], indptr[r + 1]):
             c = indices[p]
-            pair = size[r] * size[c]
-            if sums[p] >= tq * pair:
-                mean = sums[p] / pair
-                if mean > top[r]:
-                    top[r] = mean
-                if mean > top[c]:
-                    top[c] = mean
+            mean = _mean(sums[p], size[r] * size[c], tq)
+            top[r] = max(top[r], mean)
+            top[c] = max(top[c], mean)
     low = np.full(m, m, np.int64)
     for r in range(m):
         for p in range(indptr[r], indptr[r + 1]):
             c = indices[p]
-            pair = size[r] * size[c]
-            if sums[p] >= tq * pair:
-                mean = sums[p] / pair
-                if mean == top[r] and c < low[r]:
-                    low[r] = c
-                if mean == top[c] and r < low[c]:
-                    low[c] = r
+            mean = _mean(sums[p], size[r] * size[c], tq)
+            if mean >= 0.0 and mean == top[r] and c < low[r]:
+                low[r] = c
+            if mean >= 0.0 and mean == top[c] and r < low[c]:
+                low[c] = r
     for r in range(m):
         if low[r] == m:
             low[r] = -1
     return low
+
+
+@_compiled()
+def _folded(new: Any, r: int, c: int) -> tuple[int, int]:
+    """Edge ``(r, c)`` on the merged clusters as (smaller, larger); (-1, -1) when an end is
+    gone or both ends are in one cluster (a merged pair's own sum is no longer an edge)."""
+    a, b = new[r], new[c]
+    if a < 0 or b < 0 or a == b:
+        return -1, -1
+    return min(a, b), max(a, b)
 
 
 @_compiled()
@@ -312,28 +323,21 @@ def fold_by_column(indptr: Any, indices: Any, sums: Any, new: Any, m: int, val: 
     rows = indptr.shape[0] - 1
     start = np.zeros(m + 1, np.int64)
     for r in range(rows):
-        a = new[r]
-        if a < 0:
-            continue
         for p in range(indptr[r], indptr[r + 1]):
-            b = new[indices[p]]
-            if b >= 0 and b != a:
-                start[max(a, b) + 1] += 1
+            a, b = _folded(new, r, indices[p])
+            if a >= 0:
+                start[b + 1] += 1
     for k in range(m):
         start[k + 1] += start[k]
     lo = np.empty(start[m], np.int32)
     at = start[:m].copy()
     for r in range(rows):
-        a = new[r]
-        if a < 0:
-            continue
         for p in range(indptr[r], indptr[r + 1]):
-            b = new[indices[p]]
-            if b >= 0 and b != a:
-                h = max(a, b)
-                lo[at[h]] = min(a, b)
-                val[at[h]] = sums[p]
-                at[h] += 1
+            a, b = _folded(new, r, indices[p])
+            if a >= 0:
+                lo[at[b]] = a
+                val[at[b]] = sums[p]
+                at[b] += 1
     return start, lo, val[: start[m]]
 
 

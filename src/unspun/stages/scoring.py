@@ -391,6 +391,8 @@ def _candidates(inc: Any, by_key: Any, lo: int, hi: int, cfg: ClusterConfig,
 # (the first rows of the upper triangle have the most pairs), big enough that a call's cost
 # is the loop's.
 _KERNEL_ROWS = 128
+# Given pairs per call of the compiled loop (same reasoning).
+_KERNEL_PAIRS = 8192
 # Threads for the compiled loop: the machine's cores, at most 8 (the output is the same).
 _THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
@@ -475,7 +477,7 @@ class _Loops:
 
     def scores(self, x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """The unrounded scores of the given pairs."""
-        step = max(1, _KERNEL_ROWS * 64)
+        step = _KERNEL_PAIRS
         spans = [(x[a : a + step].astype(np.int64, copy=False), y[a : a + step].astype(np.int64, copy=False))
                  for a in range(0, len(x), step)]
         parts = list(self.pool.map(self._pairs, spans))
