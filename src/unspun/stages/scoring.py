@@ -17,6 +17,7 @@ pair bit for bit, whatever else shares its batch.
 from __future__ import annotations
 
 import base64
+import binascii
 import itertools
 import os
 import queue
@@ -101,7 +102,7 @@ def _bag(vectors: Sequence[Mapping[str, float]] | Sequence[Sequence[str]], ones:
 def _dense_rows(packed: Sequence[str]) -> tuple[npt.NDArray[np.float16], npt.NDArray[np.int64]]:
     """Stored dense vectors (base64 float16) as a zero-padded float16 matrix and each row's
     width (-1 for none); vectors of one width (the usual case) are decoded as one buffer."""
-    raw = [base64.b64decode(p) for p in packed]
+    raw = list(map(binascii.a2b_base64, packed))  # what base64.b64decode does, less its per-call wrapper
     sizes = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
     dim = np.where(sizes > 0, sizes // 2, -1)
     width = max(int(dim.max(initial=0)), 1)
