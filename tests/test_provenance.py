@@ -19,7 +19,7 @@ from conftest import DATA, SEEDS, unspun
 from unspun.dates import to_date
 from unspun.evaluation import derivation
 from unspun.evaluation.derivation import article_lines, ecbplus_stories, make_article, make_copy, semeval_stories
-from unspun.evaluation.provenance import score_derivations, score_mrpc
+from unspun.evaluation.provenance import format_table, run_provenance_eval, score_derivations, score_mrpc
 from unspun.models import Encoder, sentence_encoder
 from unspun.records import Article
 from unspun.stages import copytree, provenance
@@ -166,9 +166,9 @@ def test_a_copy_is_not_hung_under_a_sibling_that_changed_its_words(encoder: Enco
     (copytree.regraft) puts it back under the original; without it the second is hung under
     its sibling."""
     got, without, truth, ids = _parents_with_and_without(
-        encoder, "ecbplus/14ecbplus", "14_11ecbplus.xml~copy0.txt", "_REGAIN_COST")
-    assert got == truth == ids["14_11ecbplus.xml.txt"]
-    assert without == ids["14_11ecbplus.xml~copy1.txt"]  # the error the regain cost corrects
+        encoder, "ecbplus/19ecbplus", "19_10ecbplus.xml~copy1.txt", "_REGAIN_COST")
+    assert got == truth == ids["19_10ecbplus.xml.txt"]
+    assert without == ids["19_10ecbplus.xml~copy0.txt"]  # the error the regain cost corrects
 
 
 def test_a_copy_that_drops_its_siblings_new_words_is_not_its_copy(encoder: Encoder) -> None:
@@ -336,9 +336,52 @@ def test_eval_provenance_command_json() -> None:
     assert result["synthetic"] is True and result["ecbplus"]["stories"] == 3
     # the command prints exactly what the library scores on the same three stories
     stories = list(ecbplus_stories(DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl"))[:3]
+    by_seed = result["ecbplus"].pop("parent_accuracy_by_seed")
     assert result["ecbplus"] == score_derivations(stories, sentence_encoder())
+    assert result["seeds"] == [13] and by_seed == {"13": result["ecbplus"]["parent_accuracy"]}
     bad = unspun("eval", "provenance", "--data", "ecbplus=/nonexistent.jsonl", check=False)
     assert bad.returncode != 0 and "not found" in bad.stderr
+
+
+def test_eval_provenance_pools_generator_seeds(encoder: Encoder) -> None:
+    # Each seed draws other copies from the same articles; the figures add up over the seeds
+    # and each seed's own parent accuracy is what that seed alone scores.
+    path = DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl"
+    result = run_provenance_eval({"ecbplus": path}, limit=2, seeds=(13, 14))
+    alone = {seed: score_derivations(list(ecbplus_stories(path, seed=seed))[:2], encoder) for seed in (13, 14)}
+    pooled = result["ecbplus"]
+    assert pooled["copies"] == sum(r["copies"] for r in alone.values()) > 0
+    assert pooled["parent_accuracy_by_seed"] == {str(s): r["parent_accuracy"] for s, r in alone.items()}
+    draws = [[c.article.text for c in s.cases] for s in (next(ecbplus_stories(path, seed=x)) for x in (13, 14))]
+    assert draws[0] != draws[1]
+    table = format_table(result)
+    assert "Generator seeds: 13, 14" in table and "parent acc by seed" in table
+    bad = unspun("eval", "provenance", "--seeds", "13,x", check=False)
+    assert bad.returncode != 0 and "--seeds" in bad.stderr
+
+
+def test_no_copy_reads_the_same_as_its_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A copy of a copy whose spinner found no word left to swap came out word for word its
+    # parent, headline included (ECB+ 3ecbplus and 13ecb with seed 13): a verbatim reprint
+    # whose order no text can show.  The generator spins such a copy again.
+    path = DATA / "ecbplus" / "ecbplus-topics-1-35.jsonl"
+
+    def same(stories: list[derivation.SyntheticStory]) -> int:
+        count = 0
+        for story in stories:
+            by_id = {c.article.id: c.article for c in story.cases}
+            count += sum(derivation._reads_the_same(c.article, by_id[c.parent]) for c in story.cases if c.parent)
+        return count
+
+    fixed = list(ecbplus_stories(path, topics={3, 13}))
+    assert same(fixed) == 0
+    monkeypatch.setattr(derivation, "_RESPINS", 0)
+    raw = list(ecbplus_stories(path, topics={3, 13}))
+    assert same(raw) >= 2
+    # only the respun copies (and copies made from them) differ; the rest of the draw is kept
+    kept = sum(a.article.text == b.article.text for x, y in zip(fixed, raw, strict=True)
+               for a, b in zip(x.cases, y.cases, strict=True))
+    assert kept >= sum(len(s.cases) for s in raw) - 4
 
 
 @settings(max_examples=60, deadline=None)

@@ -42,6 +42,9 @@ def add_eval_parser(sub: Any) -> None:
                                   "derived-vs-independent precision/recall/F1 and direction accuracy, and the "
                                   "sentence aligner's paraphrase F1 on MRPC next to word Jaccard.")
     _data_options(v, "file", "ecbplus, semeval, mrpc", "stories / pairs")
+    v.add_argument("--seeds", default="13", metavar="N[,N...]",
+                   help="generator seeds, comma-separated (default 13): each draws other copies from the same "
+                        "articles; figures are pooled, with each seed's parent accuracy beside them")
 
     f = ev.add_parser("facts", help="quantities (NewsQuant), attributions (PolNeAR), timelines (SemEval-2015 T4)",
                       description="NewsQuant value and value+unit F1; PolNeAR source, cue and content span F1, "
@@ -70,6 +73,16 @@ def _data_options(p: Any, kind: str, names: str, items: str) -> None:
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="score only these data sets")
     p.add_argument("--limit", type=int, default=None, help=f"use only the first N {items} of each set")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(dict.fromkeys(int(x) for x in text.split(",") if x.strip()))
+    except ValueError:
+        raise ConfigError(f"--seeds wants whole numbers separated by commas, got {text!r}") from None
+    if not seeds:
+        raise ConfigError("--seeds names no seed")
+    return seeds
 
 
 def _paths(defaults: dict[str, str], overrides: list[str], only: list[str]) -> dict[str, Path]:
@@ -104,7 +117,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, sort_keys=True) if a.json else clean_eval.format_table(result))
     elif a.suite == "provenance":
         paths = _paths(provenance_eval.DEFAULT_DATA, a.data, a.only)
-        result = provenance_eval.run_provenance_eval(paths, limit=a.limit)
+        result = provenance_eval.run_provenance_eval(paths, limit=a.limit, seeds=_seeds(a.seeds))
         print(json.dumps(result, indent=2, sort_keys=True) if a.json else provenance_eval.format_table(result))
     elif a.suite == "facts":
         paths = _paths(facts_eval.DEFAULT_DATA, a.data, a.only)

@@ -8,6 +8,10 @@ Derivation figures (SYNTHETIC copies of real articles, see :mod:`.derivation`):
 * **direction accuracy**: of the true copy-parent pairs that were linked either way, the share
   linked in the right direction.
 
+With several generator seeds the copies are drawn again from the same real articles and the
+figures pooled, each seed's parent accuracy kept beside them: one draw of about a hundred
+copies moves parent accuracy by several points.
+
 MRPC: the aligner's sentence test (lexical or semantic match, the thresholds the provenance
 stage uses) as a paraphrase classifier, next to word Jaccard with its best threshold chosen
 on the first half and scored on the second half of the same file.
@@ -16,7 +20,7 @@ on the first half and scored on the second half of the same file.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
@@ -142,20 +146,36 @@ def score_mrpc(path: Path, encoder: Encoder | None, cfg: AlignConfig | None = No
     }
 
 
-def run_provenance_eval(paths: dict[str, Path], limit: int | None = None) -> dict[str, Any]:
-    """Every figure of ``unspun eval provenance``, one run."""
+def run_provenance_eval(paths: dict[str, Path], limit: int | None = None,
+                        seeds: Sequence[int] = (13,)) -> dict[str, Any]:
+    """Every figure of ``unspun eval provenance``, one run.
+
+    Each seed draws another set of copies (and of copy dates) from the same real articles.  The
+    figures are pooled over the seeds; ``parent_accuracy_by_seed`` gives each seed's own, since
+    one draw of about a hundred copies moves by several points from seed to seed.
+    """
     encoder = sentence_encoder()
-    out: dict[str, Any] = {"encoder": encoder_status(), "synthetic": True}
+    out: dict[str, Any] = {"encoder": encoder_status(), "synthetic": True, "seeds": list(seeds)}
     if "ecbplus" in paths:
         # Each story is traced once; the tuning and validation rows are subsets of the same tallies.
-        tallied = [(_topic(s), _tally(s, encoder, None)) for s in list(ecbplus_stories(paths["ecbplus"]))[:limit]]
-        out["ecbplus"] = _figures([t for _, t in tallied])
-        out["ecbplus_tune_1_25"] = _figures([t for topic, t in tallied if topic <= 25])
-        out["ecbplus_validation_26_35"] = _figures([t for topic, t in tallied if topic > 25])
+        tallied = [(seed, _topic(s), _tally(s, encoder, None)) for seed in seeds
+                   for s in list(ecbplus_stories(paths["ecbplus"], seed=seed))[:limit]]
+        for key, keep in (("ecbplus", range(1, 36)), ("ecbplus_tune_1_25", range(1, 26)),
+                          ("ecbplus_validation_26_35", range(26, 36))):
+            out[key] = _by_seed([(seed, t) for seed, topic, t in tallied if topic in keep], seeds)
     if "semeval" in paths:
-        out["semeval"] = score_derivations(semeval_stories(paths["semeval"], limit=limit), encoder)
+        out["semeval"] = _by_seed([(seed, _tally(s, encoder, None)) for seed in seeds
+                                   for s in semeval_stories(paths["semeval"], seed=seed, limit=limit)], seeds)
     if "mrpc" in paths:
         out["mrpc"] = score_mrpc(paths["mrpc"], encoder, limit=limit)
+    return out
+
+
+def _by_seed(tallied: list[tuple[int, _Tally]], seeds: Sequence[int]) -> dict[str, Any]:
+    """Figures pooled over the seeds, with each seed's parent accuracy."""
+    out = _figures([t for _, t in tallied])
+    out["parent_accuracy_by_seed"] = {str(seed): _figures([t for s, t in tallied if s == seed])["parent_accuracy"]
+                                      for seed in seeds}
     return out
 
 
@@ -164,16 +184,21 @@ def _topic(story: SyntheticStory) -> int:
 
 
 def format_table(result: dict[str, Any]) -> str:
-    lines = [f"Derivation benchmark — SYNTHETIC copies of real articles; encoder: {result['encoder']}", "",
-             "| set | stories | articles | copies | parent acc | derived P | derived R | derived F1 | direction acc |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    seeds = result.get("seeds", [13])
+    lines = [f"Derivation benchmark — SYNTHETIC copies of real articles; encoder: {result['encoder']}",
+             f"Generator seed{'s' if len(seeds) > 1 else ''}: {', '.join(map(str, seeds))}"
+             + (" (figures pooled over the seeds; the last column is each seed's parent accuracy)" if len(seeds) > 1 else ""),
+             "", "| set | stories | articles | copies | parent acc | derived P | derived R | derived F1 | direction acc |"
+             + (" parent acc by seed |" if len(seeds) > 1 else ""),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if len(seeds) > 1 else "")]
     for key, label in (("ecbplus", "ECB+ topics 1-35"), ("ecbplus_tune_1_25", "  ECB+ 1-25 (tuning)"),
                        ("ecbplus_validation_26_35", "  ECB+ 26-35 (validation)"), ("semeval", "SemEval-22 en-en")):
         r = result.get(key)
         if r:
+            by_seed = " " + " ".join(f"{v:.3f}" for v in r.get("parent_accuracy_by_seed", {}).values()) + " |"
             lines.append(f"| {label} | {r['stories']} | {r['articles']} | {r['copies']} | {r['parent_accuracy']:.4f} | "
                          f"{r['derived_precision']:.4f} | {r['derived_recall']:.4f} | {r['derived_f1']:.4f} | "
-                         f"{r['direction_accuracy']:.4f} |")
+                         f"{r['direction_accuracy']:.4f} |" + (by_seed if len(seeds) > 1 else ""))
     m = result.get("mrpc")
     if m:
         lines += ["", f"MRPC paraphrase F1 (second half, {m['pairs']} pairs, {m['positives']} paraphrases)", "",
