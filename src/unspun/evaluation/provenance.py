@@ -20,6 +20,7 @@ on the first half and scored on the second half of the same file.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -159,7 +160,7 @@ def run_provenance_eval(paths: dict[str, Path], limit: int | None = None,
     if "ecbplus" in paths:
         # Each story is traced once; the tuning and validation rows are subsets of the same tallies.
         tallied = [(seed, _topic(s), _tally(s, encoder, None)) for seed in seeds
-                   for s in list(ecbplus_stories(paths["ecbplus"], seed=seed))[:limit]]
+                   for s in itertools.islice(ecbplus_stories(paths["ecbplus"], seed=seed), limit)]
         for key, keep in (("ecbplus", range(1, 36)), ("ecbplus_tune_1_25", range(1, 26)),
                           ("ecbplus_validation_26_35", range(26, 36))):
             out[key] = _by_seed([(seed, t) for seed, topic, t in tallied if topic in keep], seeds)
@@ -185,20 +186,21 @@ def _topic(story: SyntheticStory) -> int:
 
 def format_table(result: dict[str, Any]) -> str:
     seeds = result.get("seeds", [13])
+    many = len(seeds) > 1  # pooled figures, with a column of each seed's parent accuracy
     lines = [f"Derivation benchmark — SYNTHETIC copies of real articles; encoder: {result['encoder']}",
-             f"Generator seed{'s' if len(seeds) > 1 else ''}: {', '.join(map(str, seeds))}"
-             + (" (figures pooled over the seeds; the last column is each seed's parent accuracy)" if len(seeds) > 1 else ""),
+             f"Generator seed{'s' if many else ''}: {', '.join(map(str, seeds))}"
+             + (" (figures pooled over the seeds; the last column is each seed's parent accuracy)" if many else ""),
              "", "| set | stories | articles | copies | parent acc | derived P | derived R | derived F1 | direction acc |"
-             + (" parent acc by seed |" if len(seeds) > 1 else ""),
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if len(seeds) > 1 else "")]
+             + (" parent acc by seed |" if many else ""),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if many else "")]
     for key, label in (("ecbplus", "ECB+ topics 1-35"), ("ecbplus_tune_1_25", "  ECB+ 1-25 (tuning)"),
                        ("ecbplus_validation_26_35", "  ECB+ 26-35 (validation)"), ("semeval", "SemEval-22 en-en")):
         r = result.get(key)
         if r:
-            by_seed = " " + " ".join(f"{v:.3f}" for v in r.get("parent_accuracy_by_seed", {}).values()) + " |"
+            by_seed = " " + " ".join(f"{v:.3f}" for v in r.get("parent_accuracy_by_seed", {}).values()) + " |" if many else ""
             lines.append(f"| {label} | {r['stories']} | {r['articles']} | {r['copies']} | {r['parent_accuracy']:.4f} | "
                          f"{r['derived_precision']:.4f} | {r['derived_recall']:.4f} | {r['derived_f1']:.4f} | "
-                         f"{r['direction_accuracy']:.4f} |" + (by_seed if len(seeds) > 1 else ""))
+                         f"{r['direction_accuracy']:.4f} |" + by_seed)
     m = result.get("mrpc")
     if m:
         lines += ["", f"MRPC paraphrase F1 (second half, {m['pairs']} pairs, {m['positives']} paraphrases)", "",
