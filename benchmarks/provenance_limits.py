@@ -52,12 +52,13 @@ def stories(data: Path, seeds: list[int], limit: int | None) -> Iterator[tuple[s
 
 
 def miss_kind(x: str, got: str | None, truth: dict[str, str | None]) -> str:
+    """What ``got``, the parent found for the copy ``x``, is to ``x`` in truth."""
     t = truth[x]
     if got is None:
         return "under nothing (unlinked, or made a root)"
-    if t is not None and truth.get(got) == t:
+    if truth.get(got) == t:
         return "under a sibling"
-    if t is not None and got == truth.get(t):
+    if got == truth.get(t):  # type: ignore[arg-type]
         return "under its parent's parent"
     if truth.get(got) == x:
         return "under its own copy"
@@ -98,7 +99,8 @@ def measure(story: SyntheticStory, encoder: Encoder | None) -> tuple[Counter[str
         while truth.get(top) is not None:
             top = truth[top]  # type: ignore[assignment]
         counts["misses under a right root" if top not in parent else "misses under a wrong root"] += 1
-    docs = {a.id: prepare(a, encoder) for a in arts}
+    # Only the synthetic families are aligned again: distractors take no part in these counts.
+    docs = {a.id: prepare(a, encoder) for a in arts if truth[a.id] is not None or a.id in truth.values()}
     words: Counter[str] = Counter()
     for x, t in truth.items():
         if t is None:
@@ -108,8 +110,9 @@ def measure(story: SyntheticStory, encoder: Encoder | None) -> tuple[Counter[str
             new, _ = new_words(docs, o, t, x)
             words["copies of copies"] += 1
             words["... carrying none of their parent's new words"] += new == 0
-        for y, ty in truth.items():  # y: another copy of x's parent
-            if ty == t and y != x and truth[t] is None:
+            continue
+        for y, ty in truth.items():  # y: another copy of the original x copies
+            if ty == t and y != x:
                 new, lacked = new_words(docs, t, y, x)
                 words["ordered pairs of copies of one original"] += 1
                 words["... one carrying every new word of the other"] += new > 0 and lacked == 0
