@@ -6,9 +6,10 @@ labels into ``Removal`` records, fills the metadata fields with their evidence, 
 ``clean_text`` by cutting the removed spans out, so every removed character is accounted for.
 
 Rules come in two passes.  The first looks at a line alone (a repeated headline, a SQL query,
-a chatbot disclaimer).  The second looks at neighbours, because captions and related-article
-teasers look like body text on their own and are told apart by where they sit: a caption sits
-right before a photo credit, a teaser right after one.
+a chatbot disclaimer, a rights line).  The second looks at neighbours, because captions and
+related-article teasers look like body text on their own and are told apart by where they sit:
+a caption sits right before a photo credit that the story goes on after, a teaser right after
+a credit.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["METADATA_REASONS", "STAGE", "LineLabel", "classify_lines", "clean_ar
 STAGE = "clean"
 
 # Reasons for lines that leave the body because they are metadata, not junk.
-METADATA_REASONS = frozenset({"title", "byline", "dateline", "date_prefix", "credit"})
+METADATA_REASONS = frozenset({"title", "byline", "dateline", "date_prefix", "credit", "copyright"})
 
 @dataclass(frozen=True, slots=True)
 class LineLabel:
@@ -53,6 +54,22 @@ _AGENCY_ONLY = re.compile(r"^(?:\(?(?:AP|AFP|Reuters|EPA|Getty Images|Shuttersto
 # "Caption sentence. / Credit": the caption ends as a sentence before the slash; without that
 # the pattern fits ordinary "a / b" lines ("68 000 total / 900 active users").
 _CAPTION_WITH_CREDIT = re.compile(r"^.{10,400}?[.!?]\s/\s[A-Za-z][\w&'’.\- ]{1,40}$")
+# A rights line ("© 2008 The Associated Press. All rights reserved.", "Copyright 2008 by UPI"):
+# page furniture that names who holds the text, so metadata rather than body.  "Copyright" must
+# be capitalized and followed by a year, a symbol or "by", or by a name alone ("Copyright Asian
+# News International"), so prose about copyright ("copyright protection", "Copyright Office
+# officials said") stays; 40 words covers the longest agency notices seen in L3S-GN1 ("... may
+# not be published, broadcast, rewritten or redistributed").
+_COPYRIGHT = re.compile(r"^\W{0,6}(?:©|\([cC]\)\s*[\dA-Z]|(?:Copyright|COPYRIGHT)(?=\s*(?:$|[©(,.:]|\d|by\b)))"
+                        r"|\b(?i:all rights reserved)\b")
+_COPYRIGHT_NAME = re.compile(r"^(?:Copyright|COPYRIGHT)(?:\s+[A-Z][\w.&'’-]*){1,6}$")
+_COPYRIGHT_MAX_WORDS = 40
+
+
+def _rights_line(line: str) -> bool:
+    return len(line.split()) <= _COPYRIGHT_MAX_WORDS and bool(_COPYRIGHT.search(line) or _COPYRIGHT_NAME.match(line))
+
+
 _SQL = re.compile(r"^\s*(?:SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s|CREATE\s+TABLE\s)", re.I | re.S)
 _CODE = re.compile(r"(?:^\s*[\[{]\s*\"[@$\w-]+\"\s*:|\{\{.*\}\}|\{%.*%\}|<\?php|<script\b|</?div\b|\bfunction\s*\(|\bvar\s+\w+\s*=|window\.\w+|document\.\w+\(|^\s*[.#]?[\w-]+\s*\{[^}]*:[^}]*;)", re.I)
 _AI = re.compile(
@@ -71,7 +88,7 @@ _COOKIE = re.compile(r"\b(?:we use cookies|this (?:site|website) uses cookies|ac
 _PAYWALL = re.compile(r"\b(?:subscribe (?:now )?to (?:continue|keep) reading|already a subscriber|this (?:article|content) is (?:only )?(?:for|available to) (?:subscribers|members)|to continue reading,? (?:please )?(?:subscribe|log in|sign in))\b", re.I)
 # A marker with the teaser on the same line: "Read more: <headline or link>", "Related: ...".
 _RELATED_INLINE = re.compile(r"^(?:related(?: (?:articles?|stories|news|coverage))?|read (?:more|also|next)|see also|also read)\s*:\s+\S", re.I)
-_RELATED = re.compile(r"^(?:you (?:may|might) also (?:like|be interested in)|related(?: (?:articles?|stories|news|content|coverage|reading))?|read (?:more|also|next)|see also|more (?:from|on|stories)\b.{0,40}|recommended(?: for you| stories)?|most (?:read|popular|viewed)|trending(?: now)?|what to read next|don't miss)\s*[:.!»>-]*$", re.I)
+_RELATED = re.compile(r"^(?:about the (?:author|reviewer|writer)s?|you (?:may|might) also (?:like|be interested in)|related(?: (?:articles?|stories|news|content|coverage|reading))?|read (?:more|also|next)|see also|more (?:from|on|stories)\b.{0,40}|recommended(?: for you| stories)?|most (?:read|popular|viewed)|trending(?: now)?|what to read next|don't miss)\s*[:.!»>-]*$", re.I)
 
 # A line is "headline-like" when it is short and does not end like a sentence: 25 words
 # covers the longest headlines in the seeds and in L3S-GN1, and sentence punctuation at the
@@ -220,6 +237,9 @@ def classify_lines(article: Article) -> tuple[list[LineLabel], dict[str, MetaEvi
             elif read := read_dateline(stripped, base):
                 put("published_at", read[0], read[1], 0.9 if read[1] == "dateline" else 0.85, s, e)
                 reason = "dateline"
+        if reason is None and _rights_line(stripped):
+            put("copyright", stripped, "copyright_line", 0.9, s, e)
+            reason = "copyright"
         if reason is None and _CREDIT.search(stripped) and n_words_line <= 30:
             reason = "credit"
             names_part = re.split(r"\s+contributed|\s+additional reporting by", stripped, flags=re.I)[0]
@@ -250,7 +270,8 @@ def _context_pass(labels: list[LineLabel]) -> None:
     for i, lab in enumerate(labels):
         if lab.reason != "photo_credit":
             continue
-        if i > 0 and labels[i - 1].reason is None and len(labels[i - 1].text.split()) <= 70:
+        if (i > 0 and labels[i - 1].reason is None and len(labels[i - 1].text.split()) <= 70
+                and not _SPEECH.search(labels[i - 1].text) and not _closes_text(labels, i)):
             labels[i - 1] = replace(labels[i - 1], reason="photo_caption")
         if i + 1 < len(labels) and labels[i + 1].reason is None and _headline_like(labels[i + 1].text):
             labels[i + 1] = replace(labels[i + 1], reason="related_link")
@@ -262,6 +283,39 @@ def _context_pass(labels: list[LineLabel]) -> None:
             while j < len(labels) and labels[j].reason is None and _headline_like(labels[j].text):
                 labels[j] = replace(labels[j], reason="related_link")
                 j += 1
+
+
+# A line that reports speech (a reporting verb, or a closing quotation mark at its end) is the
+# story's prose: captions say what a picture shows ("Soldiers ... in Mitrovica, on September
+# 28."), not what someone said.  Over WCXB and L3S-GN1 it keeps two body lines the caption rule
+# took ("The White House said ...", '... "I see this as my time."') and no caption.
+_SPEECH = re.compile(r"\b(?:said|says|told|tells|wrote|writes|added|stated|asked)\b|(?:[\"”]|'')\s*$")
+
+
+def _page_foot(lab: LineLabel) -> bool:
+    """A line only a page's foot has: a rights line, a comment prompt, a bare "Related" or "About
+    the author" heading.  Inline teasers ("Read more: ...") and share prompts sit mid-story too."""
+    return lab.reason in ("copyright", "comment_prompt") or (
+        lab.reason == "related_link" and _RELATED.match(lab.text.strip()) is not None)
+
+
+def _closes_text(labels: list[LineLabel], i: int) -> bool:
+    """Whether the credit at ``i`` ends the story: no body prose follows it before the page's
+    end or its foot.  Headline-like lines on the way are teasers or headings and do not decide.
+
+    Agency copy is credited on its last line ("AFP, AP", "Reuters/Nielsen"), and a lead photo's
+    credit is often printed at the foot; the paragraph above such a credit is the story's last,
+    not a caption.  Over WCXB and L3S-GN1 the caption rule took 13 lines; the three that were
+    real paragraphs each sat above a credit like that, and the captions (and two split datelines)
+    all had body prose after their credit.  The cost: a captioned photo that closes a story
+    keeps its caption in the body.
+    """
+    for lab in labels[i + 1:]:
+        if lab.reason is None and not _headline_like(lab.text):
+            return False
+        if _page_foot(lab):
+            return True
+    return True
 
 
 # Three or more headline-like lines closing the text, after the last line of prose, are a
@@ -308,6 +362,8 @@ def clean_article(article: Article) -> Article:
         if ev is not None and getattr(article, name) in (None, ""):
             fields[name] = ev.value
             evidence.append(ev)
+    if "copyright" in meta:
+        evidence.append(meta["copyright"])  # who holds the text: no Article field, kept as evidence
     if "credited_outlet" in meta:
         evidence.append(meta["credited_outlet"])
         if article.outlet is None and "outlet" not in fields:
