@@ -154,3 +154,19 @@ def test_jsonl_streams_records_in_mixed_encodings(tmp_path: Path) -> None:
     arts = [i for i in iter_inputs([f]) if isinstance(i, Article)]
     assert [a.source.rsplit("#", 1)[1] for a in arts] == ["one", "two"]
     assert arts[1].text.startswith("Café ")
+
+
+# WCXB pages whose author the page shows only in a "Written by" Twitter card pair (4992, 5555),
+# in a block whose class names an author ("blog-post-author", "article-meta__author", a <p
+# class="author"> under an "Author" heading: 4103, 4129, 5668), or as a CMS user name in the meta
+# tag with the person's name in an author block (5682).
+@pytest.mark.parametrize("pid", ["4992", "5555", "4103", "4129", "5668", "5682"])
+def test_html_author_from_byline_blocks_matches_the_gold(pid: str) -> None:
+    from unspun.stages.ingest.html import extract_html
+
+    root = DATA / "extraction/wcxb-articles"
+    truth = json.loads((root / "ground-truth" / f"{pid}.json").read_text())["ground_truth"]
+    ex = extract_html(decode_bytes(gzip.decompress((root / "html" / f"{pid}.html.gz").read_bytes()))[0])
+    assert ex is not None and ex.fields.byline is not None
+    assert words(ex.fields.byline) == words(truth["author"]), (ex.fields.byline, truth["author"])
+    assert any(ev.name == "byline" and ev.value == ex.fields.byline for ev in ex.fields.evidence)

