@@ -170,3 +170,18 @@ def test_html_author_from_byline_blocks_matches_the_gold(pid: str) -> None:
     assert ex is not None and ex.fields.byline is not None
     assert words(ex.fields.byline) == words(truth["author"]), (ex.fields.byline, truth["author"])
     assert any(ev.name == "byline" and ev.value == ex.fields.byline for ev in ex.fields.evidence)
+
+
+# WCXB pages that declare no date in markup and print it alone under the headline: "Updated
+# November 18, 2025" (4072), "blog | February 01, 2022" (4579), "Created on Jul 11, 2025" (5636).
+@pytest.mark.parametrize("pid", ["4072", "4579", "5636"])
+def test_html_date_printed_alone_on_the_page_matches_the_gold(pid: str) -> None:
+    from unspun.stages.ingest.html import extract_html
+
+    root = DATA / "extraction/wcxb-articles"
+    truth = json.loads((root / "ground-truth" / f"{pid}.json").read_text())["ground_truth"]
+    ex = extract_html(decode_bytes(gzip.decompress((root / "html" / f"{pid}.html.gz").read_bytes()))[0])
+    assert ex is not None and ex.fields.published_at is not None
+    assert ex.fields.published_at[:10] == truth["publish_date"][:10]
+    ev = next(e for e in ex.fields.evidence if e.name == "published_at" and e.value == ex.fields.published_at)
+    assert ev.method == "date_line_element"

@@ -3,8 +3,8 @@
 The page is parsed once with lxml.  Metadata comes first, from the page's structured markup
 (Open Graph and ``article:*`` meta tags, JSON-LD ``NewsArticle`` objects, ``<link rel=canonical>``,
 ``<html lang>``), because that is what the publisher itself declares and it keeps the time and
-timezone of publication; htmldate's quick search is the fallback for the date, and the URL's
-host for the outlet.  Then trafilatura extracts the main text from a copy of the same tree, with
+timezone of publication; htmldate's quick search is the fallback for the date (then the first
+element that holds nothing but a date), and the URL's host for the outlet.  Then trafilatura extracts the main text from a copy of the same tree, with
 comments left out (reader comments are not the article).  When trafilatura finds too little,
 readability-lxml gets a try and the longer result wins; the method used is recorded.
 
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from ...dates import parse_date_line
+from ...dates import date_of_date_line, parse_date_line
 from ...records import Article, InputError
 from .common import Fields, article_from_text, input_error
 
@@ -285,11 +285,12 @@ def _bylines(tree: Any, meta: dict[str, str], ld: list[dict[str, Any]], f: Field
         text = _BY_LABEL.sub("", " ".join(el.text_content().split()))
         if 1 <= len(text.split()) <= 6 and not re.search(r"\d", text) and not _UI_LABEL.search(text):
             f.put("byline", text, "byline_class", 0.5)
-    for el in tree.xpath(f'//*[contains(translate(@class, "AUTHOR", "author"), "author") and {_NOT_IN_COMMENTS}]')[:30]:
-        text = _BY_LABEL.sub("", " ".join(el.text_content().split()))
-        if _name_like(text):
-            f.put("byline", text, "author_class", 0.45)
-            break
+    if f.byline is None or _handle_like(f.byline):  # the loosest source: only when needed
+        for el in tree.xpath(f'//*[contains(translate(@class, "AUTHOR", "author"), "author") and {_NOT_IN_COMMENTS}]')[:30]:
+            text = _BY_LABEL.sub("", " ".join(el.text_content().split()))
+            if _name_like(text):
+                f.put("byline", text, "author_class", 0.45)
+                break
     if f.byline and _handle_like(f.byline):
         # A CMS user name ("jrobison") where the page also shows the person's name.
         better = next((ev.value for ev in f.evidence if ev.name == "byline" and _name_like(ev.value)), None)
@@ -341,6 +342,43 @@ def _date_fallback(tree: Any, url: str | None) -> str | None:
     return found if isinstance(found, str) else None
 
 
+# Around a date printed alone under a headline: "Updated", "Created on", a section name before
+# a bar ("blog | February 01, 2022"), a reading time after it ("· 8 min read").
+_DATE_LABEL = re.compile(r"^(?:[\w ]{1,20}\|\s*)?(?:(?:last\s+)?updated|published|posted|created)?(?:\s+on)?\s*:?\s*", re.I)
+_READ_TIME = re.compile(r"\s*[·•|-]\s*\d+\s*min(?:ute)?s?\s+read\s*$", re.I)
+_DATE_LINE_TAGS = "p span div time small h3 h4 h5 h6 li".split()
+_DATE_LINE_SCAN = 400  # elements: a page's own date sits near its top
+# Where a date is not the page's: navigation, asides, footers, reader comments, and the site's
+# own header (today's date in a masthead), though an article's <header> holds its date.
+_NOT_A_PAGE_DATE = (f"ancestor::nav or ancestor::aside or ancestor::footer or not({_NOT_IN_COMMENTS})"
+                    " or ancestor::header[not(ancestor::article or ancestor::main)]")
+
+
+def _date_line_element(tree: Any) -> str | None:
+    """The date of the first element that says nothing but a full date ("May 23, 2025",
+    "Updated November 18, 2025", "October 16, 2020 · 8 min read"), outside navigation, asides,
+    footers, reader comments and the site's masthead: the date a page prints under its headline when no markup
+    declares one and htmldate's quick search finds none.
+    """
+    body = tree.find(".//body")
+    if body is None:
+        return None
+    seen = 0
+    for el in body.iter(*_DATE_LINE_TAGS):
+        seen += 1
+        if seen > _DATE_LINE_SCAN:
+            break
+        if len(el) > 3:
+            continue  # a container, not a date line
+        text = " ".join(el.text_content().split())
+        if not text or len(text) > 60 or not any(c.isdigit() for c in text):
+            continue
+        found = date_of_date_line(_READ_TIME.sub("", _DATE_LABEL.sub("", text)))
+        if found and not el.xpath(_NOT_A_PAGE_DATE):
+            return found
+    return None
+
+
 def _layout_table(tree: Any) -> bool:
     """A table cell holding 150+ words of text: the table lays out the page, it is not data.
 
@@ -383,6 +421,8 @@ def extract_html(html: str, url: str | None = None) -> Extraction | None:
         fields.put("published_at", _date_by_class(tree), "date_class", 0.6)
     if tree is not None and fields.published_at is None:
         fields.put("published_at", _date_fallback(tree, url), "htmldate", 0.6)
+    if tree is not None and fields.published_at is None:
+        fields.put("published_at", _date_line_element(tree), "date_line_element", 0.5)
     text, method = (_trafilatura_text(tree, url) if tree is not None else ""), "trafilatura"
     if len(text) < FALLBACK_BELOW_CHARS:
         alt = readability_text(html)
