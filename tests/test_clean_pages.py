@@ -10,10 +10,9 @@ import re
 import pytest
 
 from conftest import DATA
-from unspun.evaluation.clean import _decode_page, extract_and_clean
+from unspun.evaluation.clean import extract_and_clean, l3s_page
 from unspun.records import Article
 from unspun.stages.clean import METADATA_REASONS
-from unspun.stages.ingest.html import parse_html
 
 L3S = DATA / "extraction" / "l3s-gn1"
 # Agency copy credited on the story's last line ("AFP, AP" under the Age's report, "Reuters/Nielsen"
@@ -27,11 +26,8 @@ QUOTE_ABOVE_CREDIT = "0bc30b43-db01-45d0-9ec4-c9b0848ed8cd"
 def _page(pid: str) -> tuple[Article, str]:
     """The cleaned article of an L3S-GN1 page and its gold full text."""
     (ann,) = L3S.glob(f"*/annotated/{pid}.html")
-    tree = parse_html(_decode_page(ann.read_bytes()))
-    assert tree is not None
-    gold = " ".join(" ".join(s.text_content().split())
-                    for s in tree.xpath('//span[contains(concat(" ", @class, " "), " x-nc-sel2 ")]'))
-    article = extract_and_clean(_decode_page((ann.parent.parent / "original" / ann.name).read_bytes()))
+    html, gold = l3s_page(ann)
+    article = extract_and_clean(html)
     assert article is not None
     return article, gold
 

@@ -6,12 +6,14 @@ import gzip
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import DATA, SEEDS, unspun
 from unspun.records import Article, InputError
 from unspun.stages.ingest import Skipped, decode_bytes, iter_inputs
+from unspun.stages.ingest.html import Extraction, extract_html
 from unspun.textutil import words
 
 SEED_003 = SEEDS / "003_e157552f8d2aabdd.txt"
@@ -156,17 +158,20 @@ def test_jsonl_streams_records_in_mixed_encodings(tmp_path: Path) -> None:
     assert arts[1].text.startswith("Café ")
 
 
+def _wcxb_extraction(pid: str) -> tuple[Extraction | None, dict[str, Any]]:
+    """What HTML extraction makes of a WCXB page, and the page's gold."""
+    root = DATA / "extraction/wcxb-articles"
+    truth = json.loads((root / "ground-truth" / f"{pid}.json").read_text())["ground_truth"]
+    return extract_html(decode_bytes(gzip.decompress((root / "html" / f"{pid}.html.gz").read_bytes()))[0]), truth
+
+
 # WCXB pages whose author the page shows only in a "Written by" Twitter card pair (4992, 5555),
 # in a block whose class names an author ("blog-post-author", "article-meta__author", a <p
 # class="author"> under an "Author" heading: 4103, 4129, 5668), or as a CMS user name in the meta
 # tag with the person's name in an author block (5682).
 @pytest.mark.parametrize("pid", ["4992", "5555", "4103", "4129", "5668", "5682"])
 def test_html_author_from_byline_blocks_matches_the_gold(pid: str) -> None:
-    from unspun.stages.ingest.html import extract_html
-
-    root = DATA / "extraction/wcxb-articles"
-    truth = json.loads((root / "ground-truth" / f"{pid}.json").read_text())["ground_truth"]
-    ex = extract_html(decode_bytes(gzip.decompress((root / "html" / f"{pid}.html.gz").read_bytes()))[0])
+    ex, truth = _wcxb_extraction(pid)
     assert ex is not None and ex.fields.byline is not None
     assert words(ex.fields.byline) == words(truth["author"]), (ex.fields.byline, truth["author"])
     assert any(ev.name == "byline" and ev.value == ex.fields.byline for ev in ex.fields.evidence)
@@ -176,11 +181,7 @@ def test_html_author_from_byline_blocks_matches_the_gold(pid: str) -> None:
 # November 18, 2025" (4072), "blog | February 01, 2022" (4579), "Created on Jul 11, 2025" (5636).
 @pytest.mark.parametrize("pid", ["4072", "4579", "5636"])
 def test_html_date_printed_alone_on_the_page_matches_the_gold(pid: str) -> None:
-    from unspun.stages.ingest.html import extract_html
-
-    root = DATA / "extraction/wcxb-articles"
-    truth = json.loads((root / "ground-truth" / f"{pid}.json").read_text())["ground_truth"]
-    ex = extract_html(decode_bytes(gzip.decompress((root / "html" / f"{pid}.html.gz").read_bytes()))[0])
+    ex, truth = _wcxb_extraction(pid)
     assert ex is not None and ex.fields.published_at is not None
     assert ex.fields.published_at[:10] == truth["publish_date"][:10]
     ev = next(e for e in ex.fields.evidence if e.name == "published_at" and e.value == ex.fields.published_at)

@@ -34,6 +34,7 @@ __all__ = [
     "Score",
     "extract_and_clean",
     "extraction_systems",
+    "l3s_page",
     "load_l3s",
     "load_wcxb",
     "run_clean_eval",
@@ -112,13 +113,16 @@ def load_l3s(folder: Path) -> Iterator[tuple[str, str, str]]:
     roots = [folder] if (folder / "annotated").is_dir() else sorted(p for p in folder.iterdir() if p.is_dir())
     for root in roots:
         for ann in sorted((root / "annotated").glob("*.html")):
-            original = root / "original" / ann.name
-            if not original.exists():
-                continue
-            tree = parse_html(_decode_page(ann.read_bytes()))
-            spans = tree.xpath('//span[contains(concat(" ", @class, " "), " x-nc-sel2 ")]') if tree is not None else []
-            gold = "\n".join(" ".join(s.text_content().split()) for s in spans)
-            yield ann.stem, _decode_page(original.read_bytes()), gold
+            if (root / "original" / ann.name).exists():
+                yield ann.stem, *l3s_page(ann)
+
+
+def l3s_page(annotated: Path) -> tuple[str, str]:
+    """(original HTML, gold full text) of one L3S-GN1 page, given its ``annotated/<id>.html``."""
+    tree = parse_html(_decode_page(annotated.read_bytes()))
+    spans = tree.xpath('//span[contains(concat(" ", @class, " "), " x-nc-sel2 ")]') if tree is not None else []
+    gold = "\n".join(" ".join(s.text_content().split()) for s in spans)
+    return _decode_page((annotated.parent.parent / "original" / annotated.name).read_bytes()), gold
 
 
 def extract_and_clean(html: str) -> Article | None:

@@ -4,9 +4,10 @@ The page is parsed once with lxml.  Metadata comes first, from the page's struct
 (Open Graph and ``article:*`` meta tags, JSON-LD ``NewsArticle`` objects, ``<link rel=canonical>``,
 ``<html lang>``), because that is what the publisher itself declares and it keeps the time and
 timezone of publication; htmldate's quick search is the fallback for the date (then the first
-element that holds nothing but a date), and the URL's host for the outlet.  Then trafilatura extracts the main text from a copy of the same tree, with
-comments left out (reader comments are not the article).  When trafilatura finds too little,
-readability-lxml gets a try and the longer result wins; the method used is recorded.
+element that holds nothing but a date), and the URL's host for the outlet.  Then trafilatura
+extracts the main text from a copy of the same tree, with comments left out (reader comments
+are not the article).  When trafilatura finds too little, readability-lxml gets a try and the
+longer result wins; the method used is recorded.
 
 The text that comes out is then cleaned by the ``clean`` stage like any other text, so junk
 that survives extraction (captions, teasers, share prompts) is removed with a reason.
@@ -357,8 +358,8 @@ _NOT_A_PAGE_DATE = (f"ancestor::nav or ancestor::aside or ancestor::footer or no
 def _date_line_element(tree: Any) -> str | None:
     """The date of the first element that says nothing but a full date ("May 23, 2025",
     "Updated November 18, 2025", "October 16, 2020 · 8 min read"), outside navigation, asides,
-    footers, reader comments and the site's masthead: the date a page prints under its headline when no markup
-    declares one and htmldate's quick search finds none.
+    footers, reader comments and the site's masthead: the date a page prints under its headline
+    when no markup declares one and htmldate's quick search finds none.
     """
     body = tree.find(".//body")
     if body is None:
